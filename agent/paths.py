@@ -1,0 +1,35 @@
+"""Where utta keeps its files. Every path can be moved by an environment variable.
+
+- ``UTTA_HOME``: the user data directory (default: platformdirs' user data dir for "utta").
+- ``UTTA_DB``: the transcript database (default: ``$UTTA_HOME/utta.db``).
+- ``UTTA_PERSONAS_DIR``: extra persona folders, separated by ``os.pathsep``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    override = os.environ.get("UTTA_HOME")
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("utta", appauthor=False))
+
+
+def database_path() -> Path:
+    override = os.environ.get("UTTA_DB")
+    return Path(override).expanduser() if override else data_dir() / "utta.db"
+
+
+def user_personas_dirs() -> list[Path]:
+    """Folders searched for user personas, after the shipped ones: env var first, then the data dir."""
+    folders = [
+        Path(part).expanduser()
+        for part in os.environ.get("UTTA_PERSONAS_DIR", "").split(os.pathsep)
+        if part
+    ]
+    return [*folders, data_dir() / "personas"]
