@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class BrainError(Exception):
-    """A brain could not answer. ``str(error)`` is written for a trainee; ``fix`` says what to do."""
+    """A brain could not answer: ``str(error)`` is for a trainee, ``fix`` says what to do."""
 
     def __init__(self, message: str, *, fix: str | None = None) -> None:
         super().__init__(message)

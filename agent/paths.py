@@ -26,7 +26,7 @@ def database_path() -> Path:
 
 
 def user_personas_dirs() -> list[Path]:
-    """Folders searched for user personas, after the shipped ones: env var first, then the data dir."""
+    """User persona folders (after the shipped ones): the env var's first, then the data dir."""
     folders = [
         Path(part).expanduser()
         for part in os.environ.get("UTTA_PERSONAS_DIR", "").split(os.pathsep)

@@ -22,8 +22,11 @@ _LECTURE_WORDS = 45
 def _mentions(text: str, cues: list[str]) -> bool:
     """True when a cue starts a word in ``text`` ("block" matches "blocks", not "unblock")."""
     lowered = text.lower()
-    return any(re.search(r"(?<![a-z0-9])" + re.escape(cue.lower().strip()), lowered)
-               for cue in cues if cue.strip())
+    return any(
+        re.search(r"(?<![a-z0-9])" + re.escape(cue.lower().strip()), lowered)
+        for cue in cues
+        if cue.strip()
+    )
 
 
 def _matches(text: str, moves: list[TeacherMove]) -> bool:

@@ -103,7 +103,9 @@ class StudentAgent:
         reply = "".join(parts).strip()
         if not reply:
             self.recorder.teacher_withdrawn()
-            raise BrainError(f"{brain.name} returned an empty reply", fix="try again or swap brains")
+            raise BrainError(
+                f"{brain.name} returned an empty reply", fix="try again or swap brains"
+            )
         turn = CompletedTurn(
             teacher=message,
             student=reply,

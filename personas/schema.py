@@ -60,7 +60,8 @@ class Misconception(_Strict):
         min_length=1, description="Lower-case words that bring this misconception up."
     )
     ineffective_moves: list[TeacherMove] = Field(
-        min_length=1, description="Moves that do NOT dislodge it (telling the rule, 'are you sure?')."
+        min_length=1,
+        description="Moves that do NOT dislodge it (telling the rule, 'are you sure?').",
     )
     effective_moves: list[TeacherMove] = Field(
         min_length=1, description="Moves that do (a concrete model, a counter-example to check)."
@@ -119,9 +120,7 @@ class Persona(_Strict):
                     f"misconception id of this persona (known: {', '.join(sorted(known))})"
                 )
         for misconception in self.misconceptions:
-            phases = {
-                e.phase for e in self.examples if e.misconception == misconception.id
-            }
+            phases = {e.phase for e in self.examples if e.misconception == misconception.id}
             missing = {"confused", "understood"} - phases
             if missing:
                 raise ValueError(

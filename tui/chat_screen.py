@@ -1,0 +1,182 @@
+"""The practice chat: the teacher types, the student's reply streams in."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+from textual.worker import Worker
+
+from agent.brain import Brain, BrainError
+from agent.student import SwapRefused
+from tui.practice import Practice
+from tui.screens import FeedbackResult, FeedbackScreen, HelpScreen
+from tui.widgets import BrainLine, Bubble
+
+
+class ChatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "cancel_reply", "Stop reply", id="chat.cancel"),
+        Binding("ctrl+f", "feedback", "Feedback", id="chat.feedback"),
+        Binding("ctrl+b", "brains", "Brains", id="chat.brains"),
+        Binding("f1", "help", "Help", id="chat.help"),
+        Binding("ctrl+q", "app.quit", "Quit", id="chat.quit"),
+    ]
+
+    def __init__(self, practice: Practice) -> None:
+        super().__init__()
+        self.practice = practice
+        self.reply_worker: Worker | None = None
+
+    @property
+    def agent(self):
+        return self.practice.agent
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield BrainLine(id="brain-line")
+        yield VerticalScroll(id="messages")
+        yield Input(placeholder="Say something to your student…", id="teacher-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_brain()
+        messages = self.query_one("#messages", VerticalScroll)
+        for turn in self.practice.turns:
+            messages.mount(Bubble(turn.role, turn.text, turn_id=turn.id))
+        teacher_input = self.query_one("#teacher-input", Input)
+        teacher_input.value = self.practice.unsent
+        teacher_input.focus()
+        messages.scroll_end(animate=False)
+
+    def _show_brain(self) -> None:
+        persona = self.agent.persona
+        self.app.title = f"Teaching {persona.name} ({persona.age})"
+        self.app.sub_title = f"brain: {self.agent.brain.name}"
+        self.query_one(BrainLine).show(self.agent.brain.name, self.agent.brain.description)
+
+    @property
+    def replying(self) -> bool:
+        return self.reply_worker is not None and self.reply_worker.is_running
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "teacher-input":
+            return
+        text = event.value.strip()
+        if not text or self.replying:
+            return
+        event.input.value = ""
+        self.practice.ensure_session()
+        messages = self.query_one("#messages", VerticalScroll)
+        teacher = Bubble("teacher", text)
+        student = Bubble("student")
+        messages.mount_all([teacher, student])
+        messages.scroll_end(animate=False)
+        self.reply_worker = self._stream_reply(text, teacher, student)
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def _stream_reply(self, text: str, teacher: Bubble, student: Bubble) -> None:
+        messages = self.query_one("#messages", VerticalScroll)
+        try:
+            async for chunk in self.agent.respond(text):
+                student.append(chunk)
+                messages.scroll_end(animate=False)
+        except asyncio.CancelledError:
+            self._undo(text, teacher, student)
+            self.notify("Reply stopped; nothing of it was saved.", title="Stopped")
+            raise
+        except Exception as error:  # any brain failure must leave the chat usable
+            self._undo(text, teacher, student)
+            if not isinstance(error, BrainError):
+                error = f"{type(error).__name__}: {error}"
+            self.notify(
+                str(error), title=f"{self.agent.brain.name} failed", severity="error", timeout=10
+            )
+            return
+        turn = self.agent.last_turn
+        student.text = turn.student if turn else student.text
+        student.turn_id = self._last_student_turn_id()
+
+    def _last_student_turn_id(self) -> int | None:
+        recorder = self.agent.recorder
+        return getattr(recorder, "last_turn_id", None)
+
+    def _undo(self, text: str, teacher: Bubble, student: Bubble) -> None:
+        teacher.remove()
+        student.remove()
+        teacher_input = self.query_one("#teacher-input", Input)
+        if not teacher_input.value:
+            teacher_input.value = text
+        teacher_input.focus()
+
+    def action_cancel_reply(self) -> None:
+        if self.replying:
+            self.reply_worker.cancel()
+
+    def action_help(self) -> None:
+        rows = [(b.key, b.description, b.id or "") for b in self.BINDINGS if isinstance(b, Binding)]
+        self.app.push_screen(HelpScreen(rows))
+
+    def action_feedback(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Bubble) and focused.role == "student":
+            target = focused
+        else:
+            students = [b for b in self.query(Bubble) if b.role == "student" and b.turn_id]
+            target = students[-1] if students else None
+        if target is None or target.turn_id is None:
+            self.notify("There is no finished reply to give feedback on yet.")
+            return
+
+        def save(result: FeedbackResult | None) -> None:
+            if result is None:
+                return
+            try:
+                self.practice.store.add_feedback(
+                    target.turn_id,
+                    flagged=result.flagged,
+                    rating=result.rating,
+                    rewrite=result.rewrite,
+                    note=result.note,
+                )
+            except ValueError as error:
+                self.notify(str(error), title="Feedback not saved", severity="error")
+                return
+            parts = [
+                f"rated {result.rating}/5" if result.rating else "",
+                "flagged" if result.flagged else "",
+                "rewritten" if result.rewrite else "",
+            ]
+            target.mark_feedback(" · ".join(p for p in parts if p) or "noted")
+            self.notify("Feedback saved.")
+
+        self.app.push_screen(FeedbackScreen(target.text), save)
+
+    def action_brains(self) -> None:
+        from tui.brain_picker import BrainPicker
+
+        if self.replying:
+            self.notify("Wait for the reply to finish (or press Escape) before swapping.")
+            return
+        self.app.push_screen(BrainPicker(self.practice), self._swap_to)
+
+    @work(exclusive=True, group="swap", exit_on_error=False)
+    async def _swap_to(self, brain: Brain | None) -> None:
+        if brain is None:
+            return
+        self.practice.ensure_session()
+        try:
+            await self.agent.swap(brain)
+        except SwapRefused as error:
+            self.notify(str(error), title="Swap refused", severity="error", timeout=10)
+            return
+        self._show_brain()
+        self.query_one("#messages", VerticalScroll).mount(
+            Bubble("system", f"— now answering: {brain.name} —")
+        )
+        self.notify(f"{brain.name} is answering now.", title="Brain swapped")

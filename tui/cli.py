@@ -1,0 +1,49 @@
+"""The `utta` command line. Sub-commands live in ``tui.commands``; each imports what it needs
+inside its handler so that `utta --help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from tui.commands import CommandError, chat, personas, sessions
+
+COMMAND_MODULES = (chat, personas, sessions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="utta",
+        description="Practise teaching a simulated second-grader; every turn is logged.",
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="transcript database (default: $UTTA_DB or the user data dir)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["UTTA_DB"] = args.db
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return handler(args) or 0
+    except CommandError as error:
+        print(f"utta: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

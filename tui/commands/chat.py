@@ -1,0 +1,74 @@
+"""`utta chat [--persona ID|FILE] [--brain NAME] [--resume SESSION] [--trainee NAME]`"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from pathlib import Path
+
+from tui.commands import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("chat", help="open the practice chat")
+    parser.add_argument(
+        "--persona", metavar="ID|FILE", help="who to teach (default: choose in the app)"
+    )
+    parser.add_argument("--brain", metavar="NAME", help="brain to start on (default: offline)")
+    parser.add_argument("--resume", metavar="SESSION", type=int, help="continue a logged session")
+    parser.add_argument(
+        "--trainee", metavar="NAME", help="your name in the transcript (default: login name)"
+    )
+    parser.set_defaults(handler=run_chat)
+
+
+def _trainee(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "trainee"
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
+    from transcripts.store import Store, UnknownSession
+
+    library = PersonaLibrary()
+    persona_id = args.persona
+    try:
+        if persona_id and (persona_id.endswith((".yaml", ".yml")) or Path(persona_id).is_file()):
+            persona = load_persona_file(Path(persona_id))
+            library.add(persona, Path(persona_id))
+            persona_id = persona.id
+        elif persona_id:
+            library.get(persona_id)
+    except (PersonaError, UnknownPersona, OSError) as error:
+        raise CommandError(_message(error)) from None
+    store = Store()
+    if args.resume is not None:
+        try:
+            store.session(args.resume)
+        except UnknownSession as error:
+            raise CommandError(_message(error)) from None
+    from agent.brain import BrainError
+    from tui.app import UttaApp
+
+    app = UttaApp(
+        store=store,
+        trainee=_trainee(args.trainee),
+        persona_id=persona_id,
+        brain=args.brain,
+        resume=args.resume,
+        library=library,
+    )
+    try:
+        app.run()
+    except BrainError as error:
+        raise CommandError(str(error)) from None
+    return app.return_code or 0
+
+
+def _message(error: Exception) -> str:
+    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)

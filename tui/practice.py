@@ -1,0 +1,123 @@
+"""Setting up a practice session: persona, brain, agent and transcript, new or resumed.
+
+This is the part of the chat with no widgets in it, so the TUI, scripts and tests share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.brain import Brain, BrainError
+from agent.memory import ConversationMemory
+from agent.registry import DEFAULT_BRAIN, BrainContext, BrainSpec, create_brain
+from agent.state import StudentState
+from agent.student import StudentAgent
+from personas.schema import Persona
+from transcripts.recorder import SessionRecorder
+from transcripts.store import Store
+
+
+@dataclass
+class Practice:
+    """A live session: the agent plus what the UI needs to show where it stands."""
+
+    agent: StudentAgent
+    store: Store
+    trainee: str
+    session_id: int | None = None
+    turns: list = field(default_factory=list)
+    """TurnRows already in the transcript (a resumed session), for display."""
+    unsent: str = ""
+    """A resumed session's last teacher message that never got a reply; goes back in the input."""
+
+    def ensure_session(self) -> int:
+        """Sessions are created on the first message, so opening and quitting leaves nothing."""
+        if self.session_id is None:
+            recorder = SessionRecorder.start(
+                self.store, self.agent.persona.id, self.trainee, self.agent.brain.id
+            )
+            self.session_id = recorder.session_id
+            self.agent.recorder = recorder
+        return self.session_id
+
+    def end(self) -> None:
+        if self.session_id is not None:
+            self.store.end_session(self.session_id)
+
+
+def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
+    """A registered brain by name, else a brain kind that needs no options (e.g. ``offline``)."""
+    record = _registered(store, name)
+    if record is not None:
+        return record
+    return BrainSpec(name=name, kind=name, persona_id=persona.id)
+
+
+def _registered(store: Store, name: str) -> BrainSpec | None:
+    getter = getattr(store, "brain", None)
+    if getter is None:
+        return None
+    try:
+        row = getter(name)
+    except KeyError:
+        return None
+    if row is None:
+        return None
+    return BrainSpec(
+        name=row.name, kind=row.kind, options=dict(row.spec), persona_id=row.persona_id
+    )
+
+
+def build_brain(name: str, store: Store, persona: Persona) -> Brain:
+    spec = brain_spec(name, store, persona)
+    if spec.persona_id and spec.persona_id != persona.id:
+        raise BrainError(
+            f"brain '{name}' was built for persona '{spec.persona_id}', not '{persona.id}'",
+            fix=f"pick a brain for {persona.id} (`utta brains list`)",
+        )
+    context = BrainContext(persona, store.approved_examples(persona.id))
+    return create_brain(spec, context)
+
+
+def start_practice(
+    persona: Persona, brain_name: str | None, store: Store, trainee: str
+) -> Practice:
+    brain = build_brain(brain_name or DEFAULT_BRAIN, store, persona)
+    return Practice(StudentAgent(persona, brain), store, trainee)
+
+
+def resume_practice(session_id: int, brain_name: str | None, store: Store, persona_for) -> Practice:
+    """Continue a logged session: memory from its turns, the state it left, the brain it ended on.
+
+    ``persona_for(id)`` looks the persona up (so the caller decides where personas come from).
+    """
+    session = store.session(session_id)
+    persona = persona_for(session.persona_id)
+    unsent = store.delete_last_turn_if_teacher(session_id) or ""
+    turns = store.turns(session_id)
+    memory = ConversationMemory()
+    teacher: str | None = None
+    for turn in turns:
+        if turn.role == "teacher":
+            teacher = turn.text
+        elif teacher is not None:
+            memory.add_exchange(teacher, turn.text)
+            teacher = None
+    saved = store.latest_state(session_id)
+    state = StudentState.from_dict(saved) if saved else StudentState.initial(persona)
+    accepted = [s for s in store.swaps(session_id) if s.accepted]
+    last_brain = accepted[-1].to_brain if accepted else session.brain_at_start
+    brain = build_brain(brain_name or last_brain, store, persona)
+    recorder = SessionRecorder.resume(store, session_id)
+    agent = StudentAgent(persona, brain, memory=memory, state=state, recorder=recorder)
+    return Practice(agent, store, session.trainee, session_id, turns, unsent)
+
+
+def swappable_brains(store: Store, persona: Persona) -> list[tuple[str, str]]:
+    """(name, one-line description) of every brain that can answer for ``persona``."""
+    rows = [(DEFAULT_BRAIN, "example-based, offline")]
+    lister = getattr(store, "brains", None)
+    for row in lister() if lister else []:
+        if row.persona_id in (None, persona.id) and row.name != DEFAULT_BRAIN:
+            rows.append((row.name, row.kind))
+    return rows
