@@ -13,6 +13,10 @@ from langchain_core.messages.utils import count_tokens_approximately, trim_messa
 
 DEFAULT_TOKEN_BUDGET = 1500
 
+# trim_messages is wrapped to double as a Runnable; the wrapper imports langchain's runnable
+# machinery on every first call (~0.5 s). We only ever pass messages, so call the plain function.
+_trim = getattr(trim_messages, "__wrapped__", trim_messages)
+
 
 class ConversationMemory:
     def __init__(
@@ -30,7 +34,7 @@ class ConversationMemory:
 
     def window(self) -> list[BaseMessage]:
         """The newest messages that fit the budget, starting on a teacher turn."""
-        return trim_messages(
+        return _trim(
             self._messages,
             max_tokens=self.token_budget,
             token_counter=count_tokens_approximately,

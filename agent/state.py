@@ -75,12 +75,18 @@ class StudentState:
             mood = "bored"
         return replace(self, misconceptions=entries, mood=mood, active=active, turns=self.turns + 1)
 
-    @staticmethod
-    def _topic_of(persona: Persona, message: str) -> str | None:
-        for misconception in persona.misconceptions:
-            if _mentions(message, misconception.triggers):
-                return misconception.id
-        return None
+    def _topic_of(self, persona: Persona, message: str) -> str | None:
+        """The misconception whose triggers the message mentions most; ties keep the topic."""
+        hits = {
+            m.id: sum(_mentions(message, [trigger]) for trigger in m.triggers)
+            for m in persona.misconceptions
+        }
+        best = max(hits.values(), default=0)
+        if best == 0:
+            return None
+        if self.active is not None and hits.get(self.active) == best:
+            return self.active
+        return next(key for key, count in hits.items() if count == best)
 
     @staticmethod
     def _apply_moves(

@@ -1,0 +1,181 @@
+"""The agent core on the offline brain: student state, memory window, replies, swaps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agent.brain import Brain, BrainError, BrainRequest, Health
+from agent.brains.offline import OfflineBrain
+from agent.memory import ConversationMemory
+from agent.state import StudentState
+from agent.student import StudentAgent, SwapRefused
+from personas.loader import PersonaLibrary
+from personas.schema import Persona
+
+
+@pytest.fixture(scope="module")
+def maya() -> Persona:
+    return PersonaLibrary().get("maya")
+
+
+class ScriptedBrain(Brain):
+    """A brain of our own interface (not a fake of any external service) that replays chunks."""
+
+    def __init__(self, name: str, chunks: list[str], healthy: bool = True) -> None:
+        super().__init__(id=name, name=name, description="scripted for tests")
+        self.chunks = chunks
+        self.healthy = healthy
+        self.requests: list[BrainRequest] = []
+
+    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+        self.requests.append(request)
+        for chunk in self.chunks:
+            if chunk == "!fail":
+                raise BrainError("scripted failure", fix="none")
+            yield chunk
+
+    async def health(self) -> Health:
+        return Health(self.healthy, "ok" if self.healthy else "server down")
+
+
+class ListRecorder:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def teacher_sent(self, text: str) -> None:
+        self.events.append(("teacher", text))
+
+    def teacher_withdrawn(self) -> None:
+        self.events.append(("withdrawn",))
+
+    def student_replied(self, turn) -> None:
+        self.events.append(("student", turn.student, turn.brain_id))
+
+    def brain_swapped(self, old, new, accepted, reason) -> None:
+        self.events.append(("swap", old.id, new.id, accepted, reason))
+
+
+def test_ineffective_moves_leave_the_misconception_and_effective_ones_resolve_it(maya):
+    state = StudentState.initial(maya)
+    needed = maya.misconception("smaller-from-larger").moves_needed
+    for telling in ["52 - 27: you have to borrow.", "The rule is bigger number on top."]:
+        state = state.after_teacher(maya, telling)
+    assert state.active == "smaller-from-larger"
+    assert state.holds("smaller-from-larger")
+    assert state.misconceptions["smaller-from-larger"].ineffective_moves == 2
+    assert state.mood == "frustrated"
+    for _ in range(needed - 1):
+        state = state.after_teacher(maya, "Let's subtract with the base-ten blocks.")
+        assert state.holds("smaller-from-larger")
+    state = state.after_teacher(maya, "Can you subtract it on the number line?")
+    assert not state.holds("smaller-from-larger")
+    assert state.mood == "happy"
+    assert state.holds("digits-face-value")  # other misconceptions untouched
+
+
+def test_state_round_trips_through_a_dict(maya):
+    state = StudentState.initial(maya).after_teacher(maya, "subtract with blocks please")
+    assert StudentState.from_dict(state.to_dict()) == state
+
+
+def test_memory_window_keeps_the_newest_exchanges_and_starts_on_a_teacher_turn():
+    memory = ConversationMemory(token_budget=60)
+    for i in range(30):
+        memory.add_exchange(f"teacher line number {i} about tens", f"student {i}")
+    window = memory.window()
+    assert len(memory) == 60
+    assert 0 < len(window) < 60
+    assert window[0].type == "human"
+    assert window[-1].content == "student 29"
+
+
+async def test_offline_brain_answers_confused_until_taught_then_understood(maya):
+    brain = OfflineBrain(maya)
+    confused = {
+        e.student for e in maya.examples
+        if e.misconception == "smaller-from-larger" and e.phase == "confused"
+    }
+    understood = {
+        e.student for e in maya.examples
+        if e.misconception == "smaller-from-larger" and e.phase == "understood"
+    }
+    agent = StudentAgent(maya, brain)
+    first = await agent.reply("What is 52 - 27?")
+    assert first in confused
+    await agent.reply("Are you sure? You have to borrow. Subtract again.")
+    assert agent.state.holds("smaller-from-larger")
+    for move in ["Let's subtract 52 - 27 with base-ten blocks.", "Now jump back on the number line.",
+                 "Check by adding it back: 25 plus 27."]:
+        await agent.reply(move)
+    assert not agent.state.holds("smaller-from-larger")
+    after = await agent.reply("So what is 52 - 27?")
+    assert after in understood
+
+
+async def test_offline_brain_never_repeats_its_last_reply(maya):
+    agent = StudentAgent(maya, OfflineBrain(maya))
+    replies = [await agent.reply("What is 52 - 27?") for _ in range(8)]
+    assert all(a != b for a, b in zip(replies, replies[1:], strict=False))
+
+
+async def test_offline_brain_uses_turns_the_teacher_approved(maya):
+    approved = [("do you like volcanoes and lava", "lava is so hot it melts rocks")]
+    agent = StudentAgent(maya, OfflineBrain(maya, approved))
+    assert await agent.reply("Do you like volcanoes?") == "lava is so hot it melts rocks"
+    assert "1 approved" in agent.brain.description
+
+
+async def test_offline_brain_says_it_is_example_based(maya):
+    brain = OfflineBrain(maya)
+    assert "example-based" in brain.name
+    assert "no language model" in brain.description
+
+
+async def test_a_failing_brain_withdraws_the_teacher_message_and_changes_nothing(maya):
+    recorder = ListRecorder()
+    agent = StudentAgent(maya, ScriptedBrain("broken", ["hi ", "!fail"]), recorder=recorder)
+    with pytest.raises(BrainError):
+        await agent.reply("What is 52 - 27?")
+    assert recorder.events == [("teacher", "What is 52 - 27?"), ("withdrawn",)]
+    assert len(agent.memory) == 0
+    assert agent.state == StudentState.initial(maya)
+
+
+async def test_stopping_the_stream_early_logs_no_half_reply(maya):
+    recorder = ListRecorder()
+    agent = StudentAgent(maya, ScriptedBrain("slow", ["one ", "two ", "three"]), recorder=recorder)
+    stream = agent.respond("hello")
+    assert await anext(stream) == "one "
+    await stream.aclose()
+    assert recorder.events == [("teacher", "hello"), ("withdrawn",)]
+    assert len(agent.memory) == 0
+
+
+async def test_swap_keeps_memory_and_state_and_is_recorded(maya):
+    recorder = ListRecorder()
+    agent = StudentAgent(maya, OfflineBrain(maya), recorder=recorder)
+    await agent.reply("What is 52 - 27?")
+    state_before = agent.state
+    other = ScriptedBrain("scripted", ["i ", "dont ", "know"])
+    await agent.swap(other)
+    assert ("swap", "offline", "scripted", True, "ok") in recorder.events
+    assert await agent.reply("why?") == "i dont know"
+    request = other.requests[0]
+    assert [m.content for m in request.history][0] == "What is 52 - 27?"
+    assert request.state.turns == state_before.turns + 1
+    assert len(agent.memory) == 4
+
+
+async def test_an_unhealthy_brain_is_refused_and_the_old_one_keeps_answering(maya):
+    recorder = ListRecorder()
+    agent = StudentAgent(maya, OfflineBrain(maya), recorder=recorder)
+    await agent.reply("What is 52 - 27?")
+    with pytest.raises(SwapRefused) as refused:
+        await agent.swap(ScriptedBrain("down", ["x"], healthy=False))
+    assert "server down" in str(refused.value)
+    assert ("swap", "offline", "down", False, "server down") in recorder.events
+    assert agent.brain.id == "offline"
+    assert await agent.reply("What is 43 - 18?")
+    assert recorder.events[-1][2] == "offline"
