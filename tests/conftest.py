@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.plugins.models"]
+
 
 @pytest.fixture(autouse=True)
 def utta_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
