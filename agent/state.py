@@ -21,7 +21,7 @@ _LECTURE_WORDS = 45
 
 def _mentions(text: str, cues: list[str]) -> bool:
     """True when a cue starts a word in ``text`` ("block" matches "blocks", not "unblock")."""
-    lowered = text.lower()
+    lowered = text.lower().replace("\u2019", "'")  # phones and Macs type curly apostrophes
     return any(
         re.search(r"(?<![a-z0-9])" + re.escape(cue.lower().strip()), lowered)
         for cue in cues

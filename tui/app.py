@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from textual.app import App
 from textual.binding import Binding
 
 from personas.loader import PersonaLibrary
-from transcripts.store import Store
 from tui.chat_screen import ChatScreen
-from tui.practice import Practice, resume_practice, start_practice
 from tui.screens import PersonaPicker
+
+if TYPE_CHECKING:
+    from transcripts.store import Store
+    from tui.practice import Practice
 
 
 class UttaApp(App[None]):
@@ -20,7 +25,7 @@ class UttaApp(App[None]):
     def __init__(
         self,
         *,
-        store: Store,
+        store: Callable[[], Store],
         trainee: str,
         persona_id: str | None = None,
         brain: str | None = None,
@@ -28,18 +33,18 @@ class UttaApp(App[None]):
         library: PersonaLibrary | None = None,
     ) -> None:
         super().__init__()
-        self.store = store
+        self.open_store = store
+        """Opens the transcript store, off the event loop (sqlite-utils is slow to import)."""
         self.trainee = trainee
         self.persona_id = persona_id
         self.brain_name = brain
         self.resume = resume
         self.library = library or PersonaLibrary()
-        self.practice: Practice | None = None
+        self.chat: ChatScreen | None = None
 
     def on_mount(self) -> None:
         if self.resume is not None:
-            practice = resume_practice(self.resume, self.brain_name, self.store, self.library.get)
-            self._open(practice)
+            self._resume(self.resume)
         elif self.persona_id is not None:
             self._start(self.persona_id)
         else:
@@ -51,11 +56,30 @@ class UttaApp(App[None]):
             self.exit()
             return
         persona = self.library.get(persona_id)
-        self._open(start_practice(persona, self.brain_name, self.store, self.trainee))
 
-    def _open(self, practice: Practice) -> None:
-        self.practice = practice
-        self.push_screen(ChatScreen(practice))
+        def open_practice() -> Practice:
+            from tui.practice import start_practice
+
+            return start_practice(persona, self.brain_name, self.open_store(), self.trainee)
+
+        self._open(f"Teaching {persona.name} ({persona.age})", open_practice)
+
+    def _resume(self, session_id: int) -> None:
+        def open_practice() -> Practice:
+            from tui.practice import resume_practice
+
+            store = self.open_store()
+            return resume_practice(session_id, self.brain_name, store, self.library.get)
+
+        self._open(f"Resuming session {session_id}", open_practice)
+
+    def _open(self, title: str, open_practice: Callable[[], Practice]) -> None:
+        self.chat = ChatScreen(title, open_practice)
+        self.push_screen(self.chat)
+
+    @property
+    def practice(self) -> Practice | None:
+        return self.chat.practice if self.chat else None
 
     async def action_quit(self) -> None:
         if self.practice is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,9 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker
 
+if TYPE_CHECKING:
+    from agent.student import StudentAgent
+    from tui.practice import Practice
+
 from agent.brain import Brain, BrainError
-from agent.student import SwapRefused
-from tui.practice import Practice
 from tui.screens import FeedbackResult, FeedbackScreen, HelpScreen
 from tui.widgets import BrainLine, Bubble
 
@@ -28,13 +32,18 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+q", "app.quit", "Quit", id="chat.quit"),
     ]
 
-    def __init__(self, practice: Practice) -> None:
+    def __init__(self, title: str, open_practice: Callable[[], Practice]) -> None:
+        """``open_practice`` builds the session (store, brain, agent) off the event loop, so the
+        chat paints at once and heavy brains load while the trainee reads the screen."""
         super().__init__()
-        self.practice = practice
+        self.initial_title = title
+        self.open_practice = open_practice
+        self.practice: Practice | None = None
         self.reply_worker: Worker | None = None
 
     @property
-    def agent(self):
+    def agent(self) -> StudentAgent:
+        assert self.practice is not None, "the practice session is still loading"
         return self.practice.agent
 
     def compose(self) -> ComposeResult:
@@ -45,14 +54,33 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.title = self.initial_title
+        self.query_one(BrainLine).update("getting the student ready…")
+        self.query_one("#teacher-input", Input).focus()
+        self._load()
+
+    @work(thread=True, exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            practice = self.open_practice()
+        except Exception as error:  # a bad brain or persona must not crash the TUI
+            self.app.call_from_thread(self._load_failed, error)
+            return
+        self.app.call_from_thread(self._loaded, practice)
+
+    def _loaded(self, practice: Practice) -> None:
+        self.practice = practice
         self._show_brain()
         messages = self.query_one("#messages", VerticalScroll)
-        for turn in self.practice.turns:
-            messages.mount(Bubble(turn.role, turn.text, turn_id=turn.id))
+        messages.mount_all(Bubble(t.role, t.text, turn_id=t.id) for t in practice.turns)
         teacher_input = self.query_one("#teacher-input", Input)
-        teacher_input.value = self.practice.unsent
-        teacher_input.focus()
+        if practice.unsent and not teacher_input.value:
+            teacher_input.value = practice.unsent
         messages.scroll_end(animate=False)
+
+    def _load_failed(self, error: Exception) -> None:
+        self.query_one(BrainLine).update(f"[red]could not start:[/red] {error}")
+        self.notify(str(error), title="Could not start the session", severity="error", timeout=30)
 
     def _show_brain(self) -> None:
         persona = self.agent.persona
@@ -69,6 +97,9 @@ class ChatScreen(Screen[None]):
             return
         text = event.value.strip()
         if not text or self.replying:
+            return
+        if self.practice is None:
+            self.notify("The student is still getting ready; try again in a moment.")
             return
         event.input.value = ""
         self.practice.ensure_session()
@@ -104,7 +135,7 @@ class ChatScreen(Screen[None]):
 
     def _last_student_turn_id(self) -> int | None:
         recorder = self.agent.recorder
-        return getattr(recorder, "last_turn_id", None)
+        return getattr(recorder, "last_student_turn_id", None)
 
     def _undo(self, text: str, teacher: Bubble, student: Bubble) -> None:
         teacher.remove()
@@ -123,6 +154,8 @@ class ChatScreen(Screen[None]):
         self.app.push_screen(HelpScreen(rows))
 
     def action_feedback(self) -> None:
+        if self.practice is None:
+            return
         focused = self.focused
         if isinstance(focused, Bubble) and focused.role == "student":
             target = focused
@@ -160,6 +193,8 @@ class ChatScreen(Screen[None]):
     def action_brains(self) -> None:
         from tui.brain_picker import BrainPicker
 
+        if self.practice is None:
+            return
         if self.replying:
             self.notify("Wait for the reply to finish (or press Escape) before swapping.")
             return
@@ -167,6 +202,8 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="swap", exit_on_error=False)
     async def _swap_to(self, brain: Brain | None) -> None:
+        from agent.student import SwapRefused
+
         if brain is None:
             return
         self.practice.ensure_session()

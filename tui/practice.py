@@ -93,23 +93,17 @@ def resume_practice(session_id: int, brain_name: str | None, store: Store, perso
     """
     session = store.session(session_id)
     persona = persona_for(session.persona_id)
-    unsent = store.delete_last_turn_if_teacher(session_id) or ""
-    turns = store.turns(session_id)
+    recorder = SessionRecorder.resume(store, session_id)
     memory = ConversationMemory()
-    teacher: str | None = None
-    for turn in turns:
-        if turn.role == "teacher":
-            teacher = turn.text
-        elif teacher is not None:
-            memory.add_exchange(teacher, turn.text)
-            teacher = None
-    saved = store.latest_state(session_id)
+    for teacher, student in recorder.exchanges():
+        memory.add_exchange(teacher, student)
+    saved = recorder.latest_state()
     state = StudentState.from_dict(saved) if saved else StudentState.initial(persona)
     accepted = [s for s in store.swaps(session_id) if s.accepted]
     last_brain = accepted[-1].to_brain if accepted else session.brain_at_start
     brain = build_brain(brain_name or last_brain, store, persona)
-    recorder = SessionRecorder.resume(store, session_id)
     agent = StudentAgent(persona, brain, memory=memory, state=state, recorder=recorder)
+    turns, unsent = recorder.turns(), recorder.unanswered or ""
     return Practice(agent, store, session.trainee, session_id, turns, unsent)
 
 

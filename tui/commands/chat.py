@@ -33,7 +33,6 @@ def _trainee(name: str | None) -> str:
 
 def run_chat(args: argparse.Namespace) -> int:
     from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
-    from transcripts.store import Store, UnknownSession
 
     library = PersonaLibrary()
     persona_id = args.persona
@@ -46,17 +45,23 @@ def run_chat(args: argparse.Namespace) -> int:
             library.get(persona_id)
     except (PersonaError, UnknownPersona, OSError) as error:
         raise CommandError(_message(error)) from None
-    store = Store()
     if args.resume is not None:
+        from transcripts.store import Store, UnknownSession
+
         try:
-            store.session(args.resume)
+            Store().session(args.resume)
         except UnknownSession as error:
             raise CommandError(_message(error)) from None
     from agent.brain import BrainError
     from tui.app import UttaApp
 
+    def open_store():
+        from transcripts.store import Store
+
+        return Store()
+
     app = UttaApp(
-        store=store,
+        store=open_store,
         trainee=_trainee(args.trainee),
         persona_id=persona_id,
         brain=args.brain,

@@ -1,0 +1,139 @@
+"""The real Textual chat app, driven by Pilot, on a real temporary SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
+
+from personas.loader import PersonaLibrary
+from transcripts.store import Store
+from tui.app import UttaApp
+from tui.chat_screen import ChatScreen
+from tui.screens import FeedbackScreen
+from tui.widgets import Bubble
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll instead of sleeping a fixed time: UI work and workers finish when they finish."""
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def make_app(db: Path, **kwargs) -> UttaApp:
+    return UttaApp(store=lambda: Store(db), trainee="sam", **kwargs)
+
+
+def chat(app: UttaApp) -> ChatScreen:
+    assert isinstance(app.screen, ChatScreen), app.screen
+    return app.screen
+
+
+async def send(pilot: Pilot, text: str) -> str:
+    """Type a teacher message, press Enter, return the student's finished reply."""
+    screen = chat(pilot.app)
+    await wait_until(pilot, lambda: screen.practice is not None)
+    before = len(screen.query(Bubble))
+    screen.query_one("#teacher-input", Input).value = text
+    await pilot.press("enter")
+    await wait_until(
+        pilot,
+        lambda: (
+            len(screen.query(Bubble)) == before + 2
+            and not screen.replying
+            and screen.query(Bubble).last().turn_id is not None
+        ),
+    )
+    return screen.query(Bubble).last().text
+
+
+async def test_pick_teach_rate_quit_logs_six_turns_and_the_rating(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    maya = PersonaLibrary().get("maya")
+    in_character = {e.student for e in maya.examples}
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        picker.highlighted = ids.index("maya")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert "Maya" in app.title
+        replies = [
+            await send(pilot, message)
+            for message in ["What is 52 - 27?", "How did you get that?", "Do you like horses?"]
+        ]
+        assert all(reply in in_character for reply in replies), replies
+        assert "example-based" in app.sub_title
+
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: isinstance(app.screen, FeedbackScreen))
+        await pilot.click("#rating-2")
+        app.screen.query_one("#rewrite", Input).value = "i like ponys"
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await pilot.press("ctrl+q")
+
+    store = Store(db)
+    [session] = store.sessions()
+    assert session.persona_id == "maya" and session.trainee == "sam"
+    assert session.ended_at is not None
+    turns = store.turns(session.id)
+    assert [t.role for t in turns] == ["teacher", "student"] * 3
+    assert [t.idx for t in turns] == list(range(6))
+    assert [t.text for t in turns if t.role == "student"] == replies
+    for turn in turns:
+        if turn.role == "student":
+            assert turn.brain_id == "offline"
+            assert turn.latency_ms is not None and turn.latency_ms >= 0
+    [feedback] = store.feedback(session.id)
+    assert feedback.turn_id == turns[-1].id
+    assert feedback.rating == 2 and feedback.rewrite == "i like ponys"
+
+
+async def test_feedback_on_an_earlier_focused_reply(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    async with make_app(db, persona_id="maya").run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is 52 - 27?")
+        await send(pilot, "Do you like horses?")
+        first_student = next(b for b in chat(pilot.app).query(Bubble) if b.role == "student")
+        first_student.focus()
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FeedbackScreen))
+        await pilot.click("#flagged")
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
+        assert "flagged" in str(first_student.border_subtitle)
+    store = Store(db)
+    [feedback] = store.feedback(store.sessions()[0].id)
+    assert feedback.turn_id == first_student.turn_id and feedback.flagged
+
+
+async def test_opening_and_quitting_without_a_message_logs_no_session(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    async with make_app(db, persona_id="leo").run_test() as pilot:
+        await wait_until(pilot, lambda: chat(pilot.app).practice is not None)
+        await pilot.press("ctrl+q")
+    assert Store(db).sessions() == []
+
+
+async def test_help_screen_lists_binding_ids(tmp_path: Path) -> None:
+    async with make_app(tmp_path / "chat.db", persona_id="maya").run_test() as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
+        text = str(pilot.app.screen.query_one("Static").render())
+        assert "chat.feedback" in text and "chat.cancel" in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChatScreen))
+
+
+@pytest.mark.parametrize("persona_id", ["maya", "leo", "ava"])
+async def test_every_shipped_persona_opens_and_answers(tmp_path: Path, persona_id: str) -> None:
+    async with make_app(tmp_path / "chat.db", persona_id=persona_id).run_test() as pilot:
+        assert await send(pilot, "hi! what do you like to do?")
