@@ -54,14 +54,9 @@ def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
 
 
 def _registered(store: Store, name: str) -> BrainSpec | None:
-    getter = getattr(store, "brain", None)
-    if getter is None:
-        return None
     try:
-        row = getter(name)
-    except KeyError:
-        return None
-    if row is None:
+        row = store.brain(name)
+    except KeyError:  # UnknownBrain: not registered, so maybe a bare kind
         return None
     return BrainSpec(
         name=row.name, kind=row.kind, options=dict(row.spec), persona_id=row.persona_id
@@ -110,8 +105,7 @@ def resume_practice(session_id: int, brain_name: str | None, store: Store, perso
 def swappable_brains(store: Store, persona: Persona) -> list[tuple[str, str]]:
     """(name, one-line description) of every brain that can answer for ``persona``."""
     rows = [(DEFAULT_BRAIN, "example-based, offline")]
-    lister = getattr(store, "brains", None)
-    for row in lister() if lister else []:
+    for row in store.brains():
         if row.persona_id in (None, persona.id) and row.name != DEFAULT_BRAIN:
             rows.append((row.name, row.kind))
     return rows

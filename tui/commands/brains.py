@@ -1,0 +1,159 @@
+"""`utta brains list | show NAME | add NAME --kind KIND ... | remove NAME | check NAME`"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from tui.commands import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("brains", help="the registry of brains you can swap in")
+    sub = parser.add_subparsers(dest="brains_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="registered brains and the installed kinds")
+    listing.add_argument("--persona", metavar="ID", help="only brains usable for this persona")
+    listing.set_defaults(handler=list_brains)
+    show = sub.add_parser("show", help="a brain's spec and lineage")
+    show.add_argument("name")
+    show.set_defaults(handler=show_brain)
+    add = sub.add_parser(
+        "add",
+        help="register a brain",
+        description="Register a brain. Example: utta brains add maya-a --kind vllm --persona maya "
+        "--option adapter=maya-a --option adapter_path=./adapters/maya-a",
+    )
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, help="offline, openai, vllm, local, dspy, ...")
+    add.add_argument("--persona", metavar="ID", help="the persona it answers for (default: any)")
+    add.add_argument(
+        "--option",
+        "-o",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a spec option; VALUE is read as JSON when it parses, else as text",
+    )
+    add.add_argument("--check", action="store_true", help="build it and run its health check")
+    add.set_defaults(handler=add_brain)
+    remove = sub.add_parser("remove", help="unregister a brain (its files stay)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=remove_brain)
+    check = sub.add_parser("check", help="build a brain and run its health check")
+    check.add_argument("name")
+    check.add_argument("--persona", metavar="ID", help="persona to build it for")
+    check.set_defaults(handler=check_brain)
+
+
+def _store():
+    from transcripts.store import Store
+
+    return Store()
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--option needs KEY=VALUE, got '{pair}'", code=2)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def list_brains(args: argparse.Namespace) -> int:
+    from agent.registry import available_kinds
+
+    rows = [
+        b for b in _store().brains() if not args.persona or b.persona_id in (None, args.persona)
+    ]
+    print(f"{'name':<24} {'kind':<8} {'persona':<10} created")
+    print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
+    for row in rows:
+        print(f"{row.name:<24} {row.kind:<8} {row.persona_id or '(any)':<10} {row.created_at[:19]}")
+    print(f"\ninstalled kinds: {', '.join(available_kinds())}")
+    return 0
+
+
+def _get(name: str):
+    from transcripts.store import UnknownBrain
+
+    try:
+        return _store().brain(name)
+    except UnknownBrain as error:
+        raise CommandError(str(error)) from None
+
+
+def show_brain(args: argparse.Namespace) -> int:
+    row = _get(args.name)
+    persona = row.persona_id or "(any)"
+    print(f"{row.name}: kind {row.kind}, persona {persona}, created {row.created_at}")
+    print("spec:")
+    print(json.dumps(row.spec, indent=2, sort_keys=True))
+    if row.lineage is not None:
+        print("lineage:")
+        print(json.dumps(row.lineage, indent=2, sort_keys=True))
+    return 0
+
+
+def add_brain(args: argparse.Namespace) -> int:
+    from agent.brain import BrainError
+    from agent.registry import factory_for
+
+    try:
+        factory_for(args.kind)
+    except BrainError as error:
+        raise CommandError(str(error), code=2) from None
+    options = _options(args.option)
+    store = _store()
+    if args.check:
+        _health(args.name, args.kind, options, args.persona, store)
+    store.save_brain(args.name, args.kind, options, persona_id=args.persona)
+    print(f"registered {args.name} ({args.kind}); swap to it in the chat with Ctrl+B")
+    return 0
+
+
+def remove_brain(args: argparse.Namespace) -> int:
+    from transcripts.store import UnknownBrain
+
+    try:
+        _store().remove_brain(args.name)
+    except UnknownBrain as error:
+        raise CommandError(str(error)) from None
+    print(f"removed {args.name}")
+    return 0
+
+
+def check_brain(args: argparse.Namespace) -> int:
+    row = _get(args.name)
+    _health(row.name, row.kind, row.spec, args.persona or row.persona_id, _store())
+    return 0
+
+
+def _health(name: str, kind: str, options: dict, persona_id: str | None, store) -> None:
+    from agent.brain import BrainError
+    from agent.registry import BrainContext, BrainSpec, create_brain
+    from personas.loader import PersonaLibrary
+
+    library = PersonaLibrary()
+    persona = library.get(persona_id) if persona_id else library.list()[0]
+    try:
+        brain = create_brain(BrainSpec(name, kind, options, persona_id), BrainContext(persona))
+    except BrainError as error:
+        raise CommandError(str(error)) from None
+
+    async def probe():
+        try:
+            return await brain.health()
+        finally:
+            await brain.aclose()
+
+    health = asyncio.run(probe())
+    if not health.ok:
+        raise CommandError(f"{name} is not healthy: {health.detail}")
+    print(f"{name}: healthy {('— ' + health.detail) if health.detail else ''}".rstrip())
