@@ -1,0 +1,152 @@
+"""The transcript schema, as an append-only list of small migrations.
+
+Each migration is a function ``mNNN_what(db)`` registered with ``@migration``; never edit or
+reorder one that has shipped, append a new one instead. :func:`migrate` applies the missing ones
+in order, each in its own transaction, and records its name in ``_migrations``. When everything is
+applied (the usual case) it only reads, so opening the database never queues behind a writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from transcripts.connection import utc_now, write_transaction
+
+Migration = Callable[[Database], None]
+
+MIGRATIONS: list[Migration] = []
+MIGRATIONS_TABLE = "_migrations"
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: Database) -> None:
+    """Sessions and their turns, in order; the latest student state lives on the session."""
+    db["sessions"].create(
+        {
+            "id": int,
+            "persona_id": str,
+            "trainee": str,
+            "started_at": str,
+            "ended_at": str,
+            "brain_at_start": str,
+            "student_state": str,
+        },
+        pk="id",
+        not_null=["persona_id", "trainee", "started_at", "brain_at_start"],
+    )
+    db["turns"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "idx": int,
+            "role": str,
+            "text": str,
+            "brain_id": str,
+            "latency_ms": float,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "created_at": str,
+            "student_state": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "idx", "role", "text", "created_at"],
+    )
+    db["turns"].create_index(["session_id", "idx"], unique=True)
+
+
+@migration
+def m002_turns_fts(db: Database) -> None:
+    """Full-text search over what was said, kept current by triggers."""
+    db["turns"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
+@migration
+def m003_brain_swaps(db: Database) -> None:
+    db["brain_swaps"].create(
+        {
+            "id": int,
+            "session_id": int,
+            "at_turn": int,
+            "from_brain": str,
+            "to_brain": str,
+            "accepted": int,
+            "reason": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null=["session_id", "at_turn", "from_brain", "to_brain", "accepted", "created_at"],
+    )
+    db["brain_swaps"].create_index(["session_id"])
+
+
+@migration
+def m004_feedback(db: Database) -> None:
+    """Trainee feedback on student turns; several rows per turn, the latest is current."""
+    # Written out because sqlite-utils' create_table() has no way to declare CHECK constraints.
+    db.execute(
+        """
+CREATE TABLE "feedback" (
+   "id" INTEGER PRIMARY KEY,
+   "turn_id" INTEGER NOT NULL REFERENCES "turns"("id"),
+   "flagged" INTEGER NOT NULL DEFAULT 0 CHECK ("flagged" IN (0, 1)),
+   "rating" INTEGER CHECK ("rating" BETWEEN 1 AND 5),
+   "rewrite" TEXT,
+   "note" TEXT,
+   "created_at" TEXT NOT NULL
+)""".strip()
+    )
+    db["feedback"].create_index(["turn_id"])
+
+
+@migration
+def m005_brains(db: Database) -> None:
+    """The brain registry: named brain specs (JSON), e.g. fine-tuned models and their lineage."""
+    db["brains"].create(
+        {
+            "name": str,
+            "kind": str,
+            "persona_id": str,
+            "spec": str,
+            "created_at": str,
+            "lineage": str,
+        },
+        pk="name",
+        not_null=["kind", "spec", "created_at"],
+    )
+
+
+def applied_migrations(db: Database) -> list[str]:
+    """Names of the migrations applied to ``db``, in the order they were applied."""
+    if not db[MIGRATIONS_TABLE].exists():
+        return []
+    return [row["name"] for row in db.query(f"select name from {MIGRATIONS_TABLE} order by rowid")]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply the migrations ``db`` is missing, in order; return the names applied now."""
+    done = set(applied_migrations(db))
+    ran: list[str] = []
+    for fn in MIGRATIONS:
+        name = fn.__name__
+        if name in done:
+            continue
+        with write_transaction(db):
+            # Another process may have applied it while this one waited for the write lock.
+            if name in applied_migrations(db):
+                continue
+            db[MIGRATIONS_TABLE].create(
+                {"name": str, "applied_at": str}, pk="name", if_not_exists=True
+            )
+            fn(db)
+            db[MIGRATIONS_TABLE].insert({"name": name, "applied_at": utc_now()})
+        ran.append(name)
+    return ran
