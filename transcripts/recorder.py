@@ -1,0 +1,89 @@
+"""The agent's :class:`~agent.student.Recorder` for one session, backed by a :class:`Store`."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from transcripts.records import TurnRow
+from transcripts.store import Store
+
+if TYPE_CHECKING:
+    from agent.brain import Brain
+    from agent.student import CompletedTurn
+
+
+class SessionRecorder:
+    """Logs one session's turns and swaps as they happen; every call commits before it returns.
+
+    Create it with :meth:`start` for a new session or :meth:`resume` for an old one.
+    """
+
+    def __init__(self, store: Store, session_id: int) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.unanswered: str | None = None
+        """On resume: a teacher message the previous run sent but never got an answer to (it was
+        withdrawn from the log). A UI can put it back into the input box."""
+        self.last_student_turn_id: int | None = None
+        """The id of the student turn logged last, for feedback on it."""
+
+    @classmethod
+    def start(cls, store: Store, persona_id: str, trainee: str, brain_id: str) -> SessionRecorder:
+        return cls(store, store.start_session(persona_id, trainee, brain_id))
+
+    @classmethod
+    def resume(cls, store: Store, session_id: int) -> SessionRecorder:
+        """Continue ``session_id``; raises :class:`~transcripts.store.UnknownSession`.
+
+        If the previous run stopped between sending a teacher message and logging the reply (a
+        crash, a killed terminal), that message is withdrawn so teacher and student turns keep
+        alternating; its text is kept in :attr:`unanswered`.
+        """
+        store.session(session_id)
+        recorder = cls(store, session_id)
+        recorder.unanswered = store.delete_last_turn_if_teacher(session_id)
+        return recorder
+
+    # --- what a resumed agent needs -----------------------------------------------------------
+
+    def turns(self) -> list[TurnRow]:
+        return self.store.turns(self.session_id)
+
+    def exchanges(self) -> list[tuple[str, str]]:
+        """(teacher, student) pairs in order, e.g. to refill ``ConversationMemory``."""
+        return [
+            (teacher.text, student.text)
+            for teacher, student in pairwise(self.turns())
+            if teacher.role == "teacher" and student.role == "student"
+        ]
+
+    def latest_state(self) -> dict[str, Any] | None:
+        """For ``StudentState.from_dict``; ``None`` before the first reply."""
+        return self.store.latest_state(self.session_id)
+
+    # --- the Recorder protocol ----------------------------------------------------------------
+
+    def teacher_sent(self, text: str) -> None:
+        self.store.add_turn(self.session_id, "teacher", text)
+
+    def teacher_withdrawn(self) -> None:
+        self.store.delete_last_turn_if_teacher(self.session_id)
+
+    def student_replied(self, turn: CompletedTurn) -> None:
+        self.last_student_turn_id = self.store.add_turn(
+            self.session_id,
+            "student",
+            turn.student,
+            brain_id=turn.brain_id,
+            latency_ms=turn.latency_ms,
+            prompt_tokens=turn.prompt_tokens,
+            completion_tokens=turn.completion_tokens,
+            student_state=turn.state.to_dict(),
+        )
+
+    def brain_swapped(self, old: Brain, new: Brain, accepted: bool, reason: str) -> None:
+        self.store.record_swap(self.session_id, old.id, new.id, accepted, reason)
+
+    def end(self) -> None:
+        self.store.end_session(self.session_id)
