@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlite_utils import Database
+from transcripts._sqlite_utils import Database
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlite_utils import Database
-
+from transcripts._sqlite_utils import Database
 from transcripts.connection import utc_now, write_transaction
 
 Migration = Callable[[Database], None]
@@ -122,6 +121,35 @@ def m005_brains(db: Database) -> None:
         pk="name",
         not_null=["kind", "spec", "created_at"],
     )
+
+
+@migration
+def m006_training_jobs(db: Database) -> None:
+    """Fine-tuning jobs started on a provider's API, so a restarted process can resume watching
+    them. ``base_url`` is where the job lives; no key is ever stored here."""
+    db["training_jobs"].create(
+        {
+            "id": int,
+            "provider": str,
+            "base_url": str,
+            "job_id": str,
+            "model": str,
+            "status": str,
+            "persona_id": str,
+            "brain_name": str,
+            "training_file": str,
+            "validation_file": str,
+            "fine_tuned_model": str,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+            "manifest_hash": str,
+            "hyperparameters": str,
+        },
+        pk="id",
+        not_null=["provider", "base_url", "job_id", "model", "status", "created_at", "updated_at"],
+    )
+    db["training_jobs"].create_index(["job_id"])
 
 
 def applied_migrations(db: Database) -> list[str]:

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlite_utils.db import NotFoundError
-
 from agent.paths import database_path
+from transcripts._sqlite_utils import NotFoundError
 from transcripts.connection import open_database, utc_now, write_transaction
 from transcripts.errors import UnknownBrain, UnknownSession
 from transcripts.migrations import migrate
