@@ -26,6 +26,11 @@ EXPECTED_COLUMNS = {
     ],
     "feedback": ["id", "turn_id", "flagged", "rating", "rewrite", "note", "created_at"],
     "brains": ["name", "kind", "persona_id", "spec", "created_at", "lineage"],
+    "training_jobs": [
+        "id", "provider", "base_url", "job_id", "model", "status", "persona_id", "brain_name",
+        "training_file", "validation_file", "fine_tuned_model", "error", "created_at",
+        "updated_at", "manifest_hash", "hyperparameters",
+    ],
 }  # fmt: skip
 FTS_SHADOW_TABLES = {
     "turns_fts", "turns_fts_data", "turns_fts_idx", "turns_fts_docsize", "turns_fts_config",
@@ -65,6 +70,7 @@ def test_foreign_keys(db: Database) -> None:
     assert fks("feedback") == {("turn_id", "turns", "id")}
     assert fks("sessions") == set()
     assert fks("brains") == set()
+    assert fks("training_jobs") == set()
 
 
 def test_turn_order_is_unique_within_a_session(db: Database) -> None:
