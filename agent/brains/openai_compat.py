@@ -1,0 +1,293 @@
+"""Brain kind ``openai``: any OpenAI-compatible chat-completions endpoint, streamed.
+
+Options (all but ``model`` optional)::
+
+    model        the model id, e.g. gpt-4o-mini or a fine-tune ft:gpt-4o-mini-2024-07-18:org::abc
+    base_url     e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL or api.openai.com)
+    temperature  sampling temperature (0.7)
+    max_tokens   longest reply in tokens (150)
+    timeout      seconds to wait for the server (30)
+    max_retries  retries the SDK makes on connection errors, 429 and 5xx (2)
+
+The key comes from :func:`agent.keys.resolve_key`: a local endpoint gets a placeholder, never the
+real key. The key is never logged and never put in an error message. ``openai`` is imported only
+when the brain first talks to the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
+from agent.keys import is_local_url, resolve_key
+from agent.registry import BrainContext, BrainSpec
+
+if TYPE_CHECKING:
+    import httpx
+    from openai import AsyncOpenAI
+
+OPENAI_URL = "https://api.openai.com/v1"
+OPTIONS = ("model", "base_url", "temperature", "max_tokens", "timeout", "max_retries")
+KEY_FIX = "run `utta keys set openai` or set OPENAI_API_KEY"
+_KEYLIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{4,}")
+
+
+def check_options(kind: str, options: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise BrainError(
+            f"the {kind} brain has no option {', '.join(map(repr, unknown))}",
+            fix=f"use only: {', '.join(known)}",
+        )
+
+
+def redact(text: str, key: str | None) -> str:
+    """``text`` with the key, and anything shaped like a key, replaced by ``[redacted]``."""
+    if key:
+        text = text.replace(key, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+class OpenAICompatBrain(Brain):
+    """Streams replies from an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: str,
+        base_url: str | None = None,
+        temperature: float = 0.7,
+        max_tokens: int = 150,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+        description: str | None = None,
+    ) -> None:
+        if not model:
+            raise BrainError("the openai brain needs a `model` option", fix="e.g. gpt-4o-mini")
+        self.model = model
+        self._base_url_option = base_url
+        self.temperature = float(temperature)
+        self.max_tokens = int(max_tokens)
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self._http_client = http_client
+        self._client: AsyncOpenAI | None = None
+        self._key: str | None = None
+        super().__init__(
+            id=name,
+            name=f"{name} ({model})",
+            description=description
+            or f"Language model {model} over the OpenAI chat API at {self.host}.",
+        )
+
+    # --- where and how to connect ---------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return (self._base_url_option or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip(
+            "/"
+        )
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_url(self.base_url)
+
+    def _get_client(self) -> AsyncOpenAI:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._key = resolve_key(self.provider, self.base_url)
+            self._client = AsyncOpenAI(
+                api_key=self._key,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=self._http_client,
+            )
+        return self._client
+
+    def _token_limit(self) -> dict[str, int]:
+        # OpenAI's newer models accept only max_completion_tokens; other servers know max_tokens.
+        if urlsplit(self.base_url).hostname == "api.openai.com":
+            return {"max_completion_tokens": self.max_tokens}
+        return {"max_tokens": self.max_tokens}
+
+    # --- the Brain interface --------------------------------------------------------------
+
+    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+        await self._before_stream()
+        client = self._get_client()
+        self.usage = Usage()
+        import openai
+
+        try:
+            response = await client.chat.completions.create(
+                model=self.model,
+                messages=request.as_chat_messages(),  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+                temperature=self.temperature,
+                **self._token_limit(),  # type: ignore[arg-type]
+            )
+            async with response:
+                async for chunk in response:
+                    if chunk.usage is not None:
+                        self.usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                        )
+                    for choice in chunk.choices:
+                        text = choice.delta.content if choice.delta else None
+                        if text:
+                            yield text
+        except openai.OpenAIError as error:
+            raise self.explain(error) from None
+
+    async def _before_stream(self) -> None:
+        """Hook for subclasses that must prepare the server (e.g. load an adapter) first."""
+
+    async def health(self) -> Health:
+        try:
+            if self.is_local:
+                return await self._local_health()
+            client = self._get_client()
+            await client.models.retrieve(self.model, timeout=min(self.timeout, 10.0))
+            return Health(ok=True, detail=f"{self.model} is available at {self.host}")
+        except BrainError as error:
+            return Health(ok=False, detail=str(error))
+        except Exception as error:  # health must never raise
+            import openai
+
+            if isinstance(error, openai.OpenAIError):
+                return Health(ok=False, detail=str(self.explain(error)))
+            return Health(ok=False, detail=redact(f"health check failed: {error}", self._key))
+
+    async def _local_health(self) -> Health:
+        from agent.serving import list_models
+
+        try:
+            models = await asyncio.to_thread(list_models, self.base_url, timeout=5.0)
+        except BrainError:
+            raise self.not_answering() from None
+        if self.model not in models:
+            return Health(
+                ok=False,
+                detail=f"{self.base_url} does not serve `{self.model}` — "
+                f"choose one of: {', '.join(models) or '(none)'}",
+            )
+        return Health(ok=True, detail=f"{self.model} is served at {self.base_url}")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    # --- errors a trainee can act on ------------------------------------------------------
+
+    def not_answering(self) -> BrainError:
+        if self.is_local:
+            return BrainError(
+                f"the model server at {self.base_url} is not answering",
+                fix="start it (for vLLM: `utta serve vllm --base MODEL`) or fix `base_url`",
+            )
+        return BrainError(
+            f"could not reach {self.host}",
+            fix="check the internet connection (and any proxy), then send again",
+        )
+
+    def explain(self, error: Exception) -> BrainError:
+        """Turn an ``openai`` SDK exception into a :class:`BrainError` with a fix."""
+        import openai
+
+        where = "OpenAI" if self.host == "api.openai.com" else f"the server at {self.host}"
+        if isinstance(error, openai.APITimeoutError):
+            return BrainError(
+                f"{where} took longer than {self.timeout:g} s to answer",
+                fix="send again, or raise the brain's `timeout` option",
+            )
+        if isinstance(error, openai.APIConnectionError):
+            return self.not_answering()
+        if isinstance(error, openai.AuthenticationError):
+            if self.is_local:
+                return BrainError(
+                    f"{where} asked for an API key (utta sends local servers a placeholder)",
+                    fix="start the local server without --api-key",
+                )
+            return BrainError(f"{where} did not accept the API key", fix=KEY_FIX)
+        if isinstance(error, openai.PermissionDeniedError):
+            return BrainError(
+                f"your API key may not use the model `{self.model}`",
+                fix="check the model id and your organisation's access, or `utta keys set openai`",
+            )
+        if isinstance(error, openai.RateLimitError):
+            if getattr(error, "code", None) == "insufficient_quota":
+                return BrainError(
+                    f"{where} says the account has no credit left",
+                    fix="add credit to the account or switch to another brain",
+                )
+            return BrainError(
+                f"{where} is rate-limiting requests (too many in a short time)",
+                fix="wait a minute and send again, or switch to another brain",
+            )
+        if isinstance(error, openai.NotFoundError):
+            return BrainError(
+                f"{where} has no model called `{self.model}`",
+                fix="check the brain's `model` option (fine-tuned ids look like "
+                "ft:gpt-4o-mini-2024-07-18:org::id)",
+            )
+        if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
+            detail = redact(_server_message(error), self._key)
+            if "context length" in detail.lower():
+                return BrainError(
+                    f"the conversation no longer fits the model's context: {detail}",
+                    fix="lower the brain's `max_tokens`, or serve the model with a larger "
+                    "`--max-model-len`",
+                )
+            return BrainError(
+                f"{where} refused the request: {detail}",
+                fix="check the brain's options (model, max_tokens, temperature)",
+            )
+        if isinstance(error, openai.APIStatusError):
+            return BrainError(
+                f"{where} had an error (HTTP {error.status_code})", fix="send again in a moment"
+            )
+        return BrainError(
+            f"the reply from {where} broke off: {redact(str(error), self._key)}",
+            fix="send again in a moment",
+        )
+
+
+def _server_message(error: Any) -> str:
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if body.get("message"):
+            return str(body["message"])
+    return getattr(error, "message", None) or "no reason given"
+
+
+def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
+    options = dict(spec.options)
+    check_options("openai", options, OPTIONS)
+    model = options.pop("model", None)
+    if not model:
+        raise BrainError(
+            f"brain '{spec.name}' needs a `model` option",
+            fix="e.g. model: gpt-4o-mini, or a fine-tuned ft:gpt-4o-mini-2024-07-18:org::id",
+        )
+    return OpenAICompatBrain(name=spec.name, model=str(model), **options)
