@@ -1,0 +1,151 @@
+"""Brain kind ``vllm``: a LoRA adapter (or the base model) served by a local vLLM server.
+
+Options (all optional)::
+
+    base_url       the server, e.g. http://127.0.0.1:8000 (default: the `utta serve vllm` record)
+    adapter        the adapter's served name; replies come from it (default: the base model)
+    adapter_path   the adapter folder, loaded at runtime when the server does not list it yet
+    base           the base model's served name (default: the record's base model)
+    max_lora_rank  the server's --max-lora-rank, for checking adapters (default: record, else 8)
+    temperature, max_tokens, timeout, max_retries   as for the ``openai`` brain
+
+It is the ``openai`` brain pointed at the server, with the adapter name as the model: streaming,
+usage and error messages are shared. Its health check also makes sure the adapter is loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from agent.brain import BrainError, Health
+from agent.brains.openai_compat import OpenAICompatBrain, check_options
+from agent.registry import BrainContext, BrainSpec
+
+OPTIONS = (
+    "base_url", "adapter", "adapter_path", "base", "max_lora_rank",
+    "temperature", "max_tokens", "timeout", "max_retries",
+)  # fmt: skip
+_NO_SERVER = "no vLLM server is running"
+_START = "start one with `utta serve vllm --base MODEL`"
+
+
+class VllmBrain(OpenAICompatBrain):
+    """Replies from ``adapter`` (or the base model) on a running vLLM server."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        server_url: str | None,
+        base: str | None = None,
+        adapter: str | None = None,
+        adapter_path: str | Path | None = None,
+        max_lora_rank: int | None = None,
+        **sampling: Any,
+    ) -> None:
+        from agent.serving import api_root
+
+        self.server_url = api_root(server_url) if server_url else None
+        self.base = base
+        self.adapter = adapter
+        self.adapter_path = Path(adapter_path).expanduser() if adapter_path else None
+        self.max_lora_rank = max_lora_rank
+        self._adapter_ready = False
+        served = adapter or base or "(base model)"
+        what = f"LoRA adapter {adapter} on {base or 'the base model'}" if adapter else served
+        super().__init__(
+            name=name,
+            model=served,
+            base_url=f"{self.server_url}/v1" if self.server_url else "http://127.0.0.1/v1",
+            description=f"Fine-tuned brain: {what}, served by a local vLLM server.",
+            **sampling,
+        )
+
+    def not_answering(self) -> BrainError:
+        from agent.serving import not_answering
+
+        if self.server_url is None:
+            return BrainError(_NO_SERVER, fix=_START)
+        return not_answering(self.server_url, self.base)
+
+    async def _before_stream(self) -> None:
+        if not self._adapter_ready:
+            await self.ensure_ready()
+
+    async def health(self) -> Health:
+        try:
+            detail = await self.ensure_ready()
+        except BrainError as error:
+            return Health(ok=False, detail=str(error))
+        except Exception as error:  # health must never raise
+            return Health(ok=False, detail=f"health check failed: {type(error).__name__}")
+        return Health(ok=True, detail=detail)
+
+    async def ensure_ready(self) -> str:
+        """Check the server answers and serves the model; load the adapter if it is missing.
+
+        Returns what was found or done; raises :class:`BrainError` with a fix.
+        """
+        from agent import serving
+
+        if self.server_url is None:
+            raise self.not_answering()
+        try:
+            entries = await asyncio.to_thread(serving.model_entries, self.server_url, timeout=5.0)
+        except BrainError:
+            raise self.not_answering() from None
+        names = [entry["id"] for entry in entries]
+        if self.model == "(base model)":
+            self.model = next((e["id"] for e in entries if not e.get("parent")), names[0])
+            self.name = f"{self.id} ({self.model})"
+        if self.model in names:
+            self._adapter_ready = True
+            return f"{self.model} is served at {self.server_url}"
+        if not self.adapter or self.adapter_path is None:
+            raise BrainError(
+                f"the vLLM server at {self.server_url} does not serve `{self.model}` "
+                f"(it serves: {', '.join(names)})",
+                fix="give the brain an `adapter_path` to load it from, or restart with "
+                f"`utta serve vllm --base MODEL --adapter {self.model}=PATH`",
+            )
+        rank = self.max_lora_rank or self._recorded_rank() or serving.DEFAULT_MAX_LORA_RANK
+        await asyncio.to_thread(
+            serving.load_adapter, self.server_url, self.adapter, self.adapter_path, max_rank=rank
+        )
+        self._adapter_ready = True
+        return f"loaded adapter {self.adapter} from {self.adapter_path} into {self.server_url}"
+
+    def _recorded_rank(self) -> int | None:
+        from agent.serving import read_record
+
+        record = read_record()
+        if record and record.base_url == self.server_url:
+            return record.max_lora_rank
+        return None
+
+
+def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
+    from agent.serving import read_record
+
+    options = dict(spec.options)
+    check_options("vllm", options, OPTIONS)
+    server_url = options.pop("base_url", None)
+    base = options.pop("base", None)
+    if server_url is None or base is None:
+        record = read_record()
+        if record is not None:
+            if server_url is None:
+                server_url = record.base_url
+            if base is None and server_url.rstrip("/").removesuffix("/v1") == record.base_url:
+                base = record.model
+    return VllmBrain(
+        name=spec.name,
+        server_url=server_url,
+        base=base,
+        adapter=options.pop("adapter", None),
+        adapter_path=options.pop("adapter_path", None),
+        max_lora_rank=options.pop("max_lora_rank", None),
+        **options,
+    )

@@ -1,0 +1,140 @@
+"""The ``vllm`` and ``openai`` brains against one real vLLM server (CPU build) and a tiny model.
+
+The server is the session fixture ``vllm_server`` (tests/plugins/models.py): started once with
+adapter A loaded, stopped at the end. Tests marked ``vllm`` never skip; under CI=true a server
+that cannot start fails the run with its log.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from agent import serving
+from agent.brain import BrainError, BrainRequest
+from agent.brains.vllm_brain import VllmBrain
+from agent.registry import BrainContext, BrainSpec, create_brain
+from agent.state import StudentState
+from personas.loader import PersonaLibrary
+from tests.tinymodel import make_lora_adapter
+from tui.cli import main
+
+
+class ShortRequest(BrainRequest):
+    """A request with a one-line system prompt: the tiny model's context is 512 tokens, and
+    Maya's full persona prompt is longer than that in its 600-token vocabulary."""
+
+    def as_chat_messages(self) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": f"You are {self.persona.name}, a quiet second-grader."},
+            {"role": "user", "content": self.message},
+        ]
+
+
+@pytest.fixture(scope="module")
+def request_() -> BrainRequest:
+    maya = PersonaLibrary().get("maya")
+    return ShortRequest(maya, StudentState.initial(maya), [], "What is 52 - 27?")
+
+
+def brain(request_: BrainRequest, kind: str, **options) -> VllmBrain:
+    options.setdefault("max_tokens", 24)
+    spec = BrainSpec(f"test-{kind}", kind, options)
+    return create_brain(spec, BrainContext(persona=request_.persona))  # type: ignore[return-value]
+
+
+@pytest.mark.vllm
+async def test_streams_from_adapter_a_using_the_serve_record(
+    vllm_server, request_, monkeypatch
+) -> None:
+    monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))  # where `utta serve` recorded it
+    ft = brain(request_, "vllm", adapter=vllm_server.adapter_a)
+    assert ft.server_url == vllm_server.base_url and ft.model == vllm_server.adapter_a
+    assert (await ft.health()).ok
+    chunks = [chunk async for chunk in ft.stream(request_)]
+    assert len(chunks) >= 3
+    assert "".join(chunks).strip()
+    assert ft.usage.completion_tokens and ft.usage.completion_tokens >= len(chunks)
+    assert ft.usage.prompt_tokens and ft.usage.prompt_tokens > 10  # the chat template + prompt
+    await ft.aclose()
+
+
+@pytest.mark.vllm
+async def test_health_loads_a_missing_adapter_at_runtime(vllm_server, adapter_b, request_) -> None:
+    assert "adapter-b" not in serving.list_models(vllm_server.base_url)
+    ft = brain(
+        request_, "vllm", base_url=vllm_server.base_url, adapter="adapter-b", adapter_path=adapter_b
+    )
+    try:
+        health = await ft.health()
+        assert health.ok, health.detail
+        assert "loaded adapter adapter-b" in health.detail
+        entries = {e["id"]: e for e in serving.model_entries(vllm_server.base_url)}
+        assert entries["adapter-b"]["parent"] == vllm_server.model
+        assert "".join([c async for c in ft.stream(request_)]).strip()
+        assert (await ft.health()).detail.startswith("adapter-b is served")  # no second load
+    finally:
+        await ft.aclose()
+        serving.unload_adapter(vllm_server.base_url, "adapter-b")
+    assert "adapter-b" not in serving.list_models(vllm_server.base_url)
+
+
+@pytest.mark.vllm
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [({"rank": 16}, "`r` is 16"), ({"modules_to_save": ["lm_head"]}, "`modules_to_save`")],
+)
+async def test_a_malformed_adapter_is_refused(
+    vllm_server, tiny_base: Path, tmp_path: Path, request_, build, field
+) -> None:
+    bad = make_lora_adapter(tiny_base, tmp_path / "bad", seed=3, **build)
+    ft = brain(request_, "vllm", base_url=vllm_server.base_url, adapter="bad", adapter_path=bad)
+    health = await ft.health()
+    assert not health.ok
+    assert field in health.detail and "adapter_config.json" in health.detail
+    with pytest.raises(BrainError, match=field):
+        [c async for c in ft.stream(request_)]
+    assert "bad" not in serving.list_models(vllm_server.base_url)
+
+
+@pytest.mark.vllm
+async def test_openai_brain_streams_from_the_base_model(vllm_server, request_) -> None:
+    base = brain(request_, "openai", model=vllm_server.model, base_url=f"{vllm_server.base_url}/v1")
+    assert (await base.health()).ok
+    text = "".join([c async for c in base.stream(request_)])
+    assert text.strip()
+    assert base.usage.completion_tokens
+    await base.aclose()
+
+
+@pytest.mark.vllm
+def test_serve_status_reports_the_running_server(vllm_server, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))
+    assert main(["serve", "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"{vllm_server.base_url}/v1" in out and "adapter:    adapter-a" in out
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_down_server_is_unhealthy_with_the_serve_fix(request_) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    ft = brain(request_, "vllm", base_url=url, adapter="a", base="my-base")
+    health = await ft.health()
+    assert not health.ok
+    assert f"vLLM server at {url} is not answering" in health.detail
+    assert "`utta serve vllm --base my-base`" in health.detail
+    with pytest.raises(BrainError, match="is not answering"):
+        [c async for c in ft.stream(request_)]
+
+
+async def test_no_record_and_no_url_says_how_to_start(request_) -> None:
+    ft = brain(request_, "vllm", adapter="a")
+    health = await ft.health()
+    assert not health.ok and "utta serve vllm --base" in health.detail
