@@ -138,3 +138,34 @@ async def test_no_record_and_no_url_says_how_to_start(request_) -> None:
     ft = brain(request_, "vllm", adapter="a")
     health = await ft.health()
     assert not health.ok and "utta serve vllm --base" in health.detail
+
+
+async def test_a_remote_vllm_server_never_gets_the_openai_key(
+    httpserver, request_, monkeypatch
+) -> None:
+    """pytest-httpserver stands in for a vLLM server on another machine (a host name, not
+    127.0.0.1), reached through a transport that delivers to the local fake."""
+    import httpx
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-000000000")
+    listing = {"object": "list", "data": [{"id": "a", "object": "model", "parent": "base"}]}
+    httpserver.expect_request("/v1/models").respond_with_json(listing)
+
+    class ToFake(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            request.url = request.url.copy_with(
+                scheme="http", host=httpserver.host, port=httpserver.port
+            )
+            return await httpx.AsyncHTTPTransport().handle_async_request(request)
+
+    ft = VllmBrain(
+        name="remote", server_url="http://gpu-box:8000", adapter="a",
+        http_client=httpx.AsyncClient(transport=ToFake()),
+    )  # fmt: skip
+    ft._adapter_ready = True  # skip the sync /v1/models check, which does not use http_client
+    httpserver.expect_request("/v1/chat/completions").respond_with_data(
+        "data: [DONE]\n\n", content_type="text/event-stream"
+    )
+    assert [c async for c in ft.stream(request_)] == []
+    sent, _ = httpserver.log[-1]
+    assert sent.headers["Authorization"] == "Bearer sk-local-placeholder"

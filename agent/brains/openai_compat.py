@@ -109,7 +109,7 @@ class OpenAICompatBrain(Brain):
         if self._client is None:
             from openai import AsyncOpenAI
 
-            self._key = resolve_key(self.provider, self.base_url)
+            self._key = self._api_key()
             self._client = AsyncOpenAI(
                 api_key=self._key,
                 base_url=self.base_url,
@@ -118,6 +118,9 @@ class OpenAICompatBrain(Brain):
                 http_client=self._http_client,
             )
         return self._client
+
+    def _api_key(self) -> str:
+        return resolve_key(self.provider, self.base_url)
 
     def _token_limit(self) -> dict[str, int]:
         # OpenAI's newer models accept only max_completion_tokens; other servers know max_tokens.

@@ -16,11 +16,13 @@ usage and error messages are shared. Its health check also makes sure the adapte
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from agent.brain import BrainError, Health
 from agent.brains.openai_compat import OpenAICompatBrain, check_options
+from agent.keys import LOCAL_PLACEHOLDER_KEY
 from agent.registry import BrainContext, BrainSpec
 
 OPTIONS = (
@@ -62,6 +64,11 @@ class VllmBrain(OpenAICompatBrain):
             description=f"Fine-tuned brain: {what}, served by a local vLLM server.",
             **sampling,
         )
+
+    def _api_key(self) -> str:
+        # Never the OpenAI key, even for a vLLM server on another machine: VLLM_API_KEY if the
+        # server was started with --api-key, else a placeholder.
+        return os.environ.get("VLLM_API_KEY") or LOCAL_PLACEHOLDER_KEY
 
     def not_answering(self) -> BrainError:
         from agent.serving import not_answering
