@@ -36,7 +36,8 @@ class Recorder(Protocol):
     def student_replied(self, turn: CompletedTurn) -> None:
         """Commit the completed student reply and the state it left, in one transaction."""
 
-    def brain_swapped(self, old: Brain, new: Brain, accepted: bool, reason: str) -> None: ...
+    def brain_swapped(self, old_id: str, new_id: str, accepted: bool, reason: str) -> None:
+        """Log a swap, accepted or refused, by brain ids."""
 
 
 class NullRecorder:
@@ -49,7 +50,7 @@ class NullRecorder:
     def student_replied(self, turn: CompletedTurn) -> None:
         pass
 
-    def brain_swapped(self, old: Brain, new: Brain, accepted: bool, reason: str) -> None:
+    def brain_swapped(self, old_id: str, new_id: str, accepted: bool, reason: str) -> None:
         pass
 
 
@@ -132,10 +133,14 @@ class StudentAgent:
         old = self.brain
         health = await new_brain.health()
         if not health.ok:
-            self.recorder.brain_swapped(old, new_brain, accepted=False, reason=health.detail)
+            self.recorder.brain_swapped(old.id, new_brain.id, accepted=False, reason=health.detail)
             raise SwapRefused(
                 f"{new_brain.name} is not ready: {health.detail}",
                 fix=f"{old.name} keeps answering; fix the brain and swap again",
             )
         self.brain = new_brain
-        self.recorder.brain_swapped(old, new_brain, accepted=True, reason=health.detail)
+        self.recorder.brain_swapped(old.id, new_brain.id, accepted=True, reason=health.detail)
+
+    def refuse_swap(self, brain_id: str, reason: str) -> None:
+        """Log a swap that failed before a health check could run (the brain could not be built)."""
+        self.recorder.brain_swapped(self.brain.id, brain_id, accepted=False, reason=reason)

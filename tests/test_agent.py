@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -53,8 +54,8 @@ class ListRecorder:
     def student_replied(self, turn) -> None:
         self.events.append(("student", turn.student, turn.brain_id))
 
-    def brain_swapped(self, old, new, accepted, reason) -> None:
-        self.events.append(("swap", old.id, new.id, accepted, reason))
+    def brain_swapped(self, old_id, new_id, accepted, reason) -> None:
+        self.events.append(("swap", old_id, new_id, accepted, reason))
 
 
 def test_ineffective_moves_leave_the_misconception_and_effective_ones_resolve_it(maya):
@@ -94,11 +95,13 @@ def test_memory_window_keeps_the_newest_exchanges_and_starts_on_a_teacher_turn()
 async def test_offline_brain_answers_confused_until_taught_then_understood(maya):
     brain = OfflineBrain(maya)
     confused = {
-        e.student for e in maya.examples
+        e.student
+        for e in maya.examples
         if e.misconception == "smaller-from-larger" and e.phase == "confused"
     }
     understood = {
-        e.student for e in maya.examples
+        e.student
+        for e in maya.examples
         if e.misconception == "smaller-from-larger" and e.phase == "understood"
     }
     agent = StudentAgent(maya, brain)
@@ -106,8 +109,11 @@ async def test_offline_brain_answers_confused_until_taught_then_understood(maya)
     assert first in confused
     await agent.reply("Are you sure? You have to borrow. Subtract again.")
     assert agent.state.holds("smaller-from-larger")
-    for move in ["Let's subtract 52 - 27 with base-ten blocks.", "Now jump back on the number line.",
-                 "Check by adding it back: 25 plus 27."]:
+    for move in [
+        "Let's subtract 52 - 27 with base-ten blocks.",
+        "Now jump back on the number line.",
+        "Check by adding it back: 25 plus 27.",
+    ]:
         await agent.reply(move)
     assert not agent.state.holds("smaller-from-larger")
     after = await agent.reply("So what is 52 - 27?")
@@ -117,7 +123,7 @@ async def test_offline_brain_answers_confused_until_taught_then_understood(maya)
 async def test_offline_brain_never_repeats_its_last_reply(maya):
     agent = StudentAgent(maya, OfflineBrain(maya))
     replies = [await agent.reply("What is 52 - 27?") for _ in range(8)]
-    assert all(a != b for a, b in zip(replies, replies[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(replies))
 
 
 async def test_offline_brain_uses_turns_the_teacher_approved(maya):
@@ -163,7 +169,7 @@ async def test_swap_keeps_memory_and_state_and_is_recorded(maya):
     assert ("swap", "offline", "scripted", True, "ok") in recorder.events
     assert await agent.reply("why?") == "i dont know"
     request = other.requests[0]
-    assert [m.content for m in request.history][0] == "What is 52 - 27?"
+    assert next(m.content for m in request.history) == "What is 52 - 27?"
     assert request.state.turns == state_before.turns + 1
     assert len(agent.memory) == 4
 

@@ -9,7 +9,6 @@ from transcripts.records import TurnRow
 from transcripts.store import Store
 
 if TYPE_CHECKING:
-    from agent.brain import Brain
     from agent.student import CompletedTurn
 
 
@@ -82,8 +81,8 @@ class SessionRecorder:
             student_state=turn.state.to_dict(),
         )
 
-    def brain_swapped(self, old: Brain, new: Brain, accepted: bool, reason: str) -> None:
-        self.store.record_swap(self.session_id, old.id, new.id, accepted, reason)
+    def brain_swapped(self, old_id: str, new_id: str, accepted: bool, reason: str) -> None:
+        self.store.record_swap(self.session_id, old_id, new_id, accepted, reason)
 
     def end(self) -> None:
         self.store.end_session(self.session_id)

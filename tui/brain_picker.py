@@ -10,12 +10,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from agent.brain import Brain, BrainError
-from tui.practice import Practice, build_brain, swappable_brains
+from tui.practice import Practice, swappable_brains
 
 
-class BrainPicker(ModalScreen[Brain | None]):
-    """Lists the brains that can answer for this persona; dismisses with the built brain."""
+class BrainPicker(ModalScreen[str | None]):
+    """Lists the brains that can answer for this persona; dismisses with the chosen name."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="brains.cancel")]
 
@@ -39,13 +38,7 @@ class BrainPicker(ModalScreen[Brain | None]):
             yield OptionList(*options, id="brain-options")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        name = event.option.id
-        try:
-            brain = build_brain(name, self.practice.store, self.practice.agent.persona)
-        except BrainError as error:
-            self.notify(str(error), title="Cannot use that brain", severity="error", timeout=10)
-            return
-        self.dismiss(brain)
+        self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

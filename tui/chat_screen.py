@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from agent.student import StudentAgent
     from tui.practice import Practice
 
-from agent.brain import Brain, BrainError
+from agent.brain import BrainError
 from tui.screens import FeedbackResult, FeedbackScreen, HelpScreen
 from tui.widgets import BrainLine, Bubble
 
@@ -201,19 +201,41 @@ class ChatScreen(Screen[None]):
         self.app.push_screen(BrainPicker(self.practice), self._swap_to)
 
     @work(exclusive=True, group="swap", exit_on_error=False)
-    async def _swap_to(self, brain: Brain | None) -> None:
-        from agent.student import SwapRefused
+    async def _swap_to(self, name: str | None) -> None:
+        """Build the chosen brain off the event loop, then swap it in if its health check passes.
 
-        if brain is None:
+        Any failure (a down server, a malformed adapter, a missing key) is shown with its fix and
+        the current brain keeps answering.
+        """
+        from agent.student import SwapRefused
+        from tui.practice import build_brain
+
+        if name is None or name == self.agent.brain.id:
             return
         self.practice.ensure_session()
+        self._system_note(f"— asking {name} to take over… —")
         try:
+            brain = await asyncio.to_thread(
+                build_brain, name, self.practice.store, self.agent.persona
+            )
             await self.agent.swap(brain)
-        except SwapRefused as error:
-            self.notify(str(error), title="Swap refused", severity="error", timeout=10)
+        except (SwapRefused, BrainError) as error:
+            if not isinstance(error, SwapRefused):  # refused before a health check could run
+                self.agent.refuse_swap(name, str(error))
+            self._system_note(
+                f"— swap to {name} refused: {error} — {self.agent.brain.name} keeps answering —",
+                error=True,
+            )
+            self.notify(str(error), title="Swap refused", severity="error", timeout=15)
             return
         self._show_brain()
-        self.query_one("#messages", VerticalScroll).mount(
-            Bubble("system", f"— now answering: {brain.name} —")
-        )
+        self._system_note(f"— now answering: {brain.name} —")
         self.notify(f"{brain.name} is answering now.", title="Brain swapped")
+
+    def _system_note(self, text: str, *, error: bool = False) -> None:
+        messages = self.query_one("#messages", VerticalScroll)
+        note = Bubble("system", text)
+        if error:
+            note.add_class("error")
+        messages.mount(note)
+        messages.scroll_end(animate=False)

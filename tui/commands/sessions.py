@@ -1,4 +1,10 @@
-"""`utta sessions list | show ID | export ID... | search QUERY`"""
+"""`utta sessions list | show ID | export ID... | search QUERY`
+
+`export` writes JSON lines (``--format jsonl``, the default) or a training folder
+(``--format openai|hf|dspy -o DIR``, see :mod:`trainers.datasets`), for the sessions named by id
+or for every session of ``--persona`` that passes ``--since``/``--until``/``--trainee``/
+``--min-rating``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import sys
 from pathlib import Path
 
 from tui.commands import CommandError
+
+EXPORT_FORMATS = ("jsonl", "openai", "hf", "dspy")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,10 +28,39 @@ def register(commands: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="one session's turns, swaps and feedback")
     show.add_argument("session_id", metavar="ID", type=int)
     show.set_defaults(handler=show_session)
-    export = sub.add_parser("export", help="write sessions as JSON lines")
-    export.add_argument("session_ids", metavar="ID", type=int, nargs="+")
-    export.add_argument("--format", choices=["jsonl"], default="jsonl")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export = sub.add_parser(
+        "export",
+        help="write sessions as JSON lines, or as training data (openai, hf, dspy)",
+        description="Write the sessions named by ID, or every session of --persona (filtered by "
+        "--since/--until/--trainee/--min-rating), as JSON lines (jsonl) or as a training folder: "
+        "train.jsonl, validation.jsonl and manifest.json (openai, hf, dspy).",
+    )
+    export.add_argument("session_ids", metavar="ID", type=int, nargs="*")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="jsonl")
+    export.add_argument(
+        "-o", "--output", type=Path, help="jsonl: file to write (default: stdout); else a folder"
+    )
+    export.add_argument("--persona", metavar="ID", help="every session of this persona")
+    export.add_argument("--since", metavar="DATE", help="sessions started on or after (UTC)")
+    export.add_argument("--until", metavar="DATE", help="sessions started up to this day (UTC)")
+    export.add_argument(
+        "--trainee", metavar="NAME", action="append", default=[], help="repeat for several"
+    )
+    export.add_argument(
+        "--min-rating", type=float, metavar="R", help="sessions whose rated turns average >= R"
+    )
+    export.add_argument("--validation-fraction", type=float, default=0.2, metavar="F")
+    export.add_argument("--seed", type=int, default=0)
+    export.add_argument(
+        "--pii-pattern", metavar="REGEX", action="append", default=[],
+        help="also redact matches of REGEX (repeatable)",
+    )  # fmt: skip
+    export.add_argument(
+        "--skip-bad", action="store_true", help="leave bad rows out instead of stopping"
+    )
+    export.add_argument(
+        "--no-state", action="store_true", help="system prompt without the child's state line"
+    )
     export.set_defaults(handler=export_sessions)
     search = sub.add_parser("search", help="full-text search over all turns")
     search.add_argument("query")
@@ -94,22 +131,132 @@ def _print_swap(swap) -> None:
 
 
 def export_sessions(args: argparse.Namespace) -> int:
-    from transcripts.export import export_jsonl
     from transcripts.store import UnknownSession
 
+    if not args.session_ids and not args.persona:
+        raise CommandError("name the sessions to export (IDs) or a persona (--persona ID)")
     store = _store()
     try:
         for session_id in args.session_ids:
             store.session(session_id)
     except UnknownSession as error:
         raise CommandError(error.args[0]) from None
+    if args.format == "jsonl":
+        return _export_jsonl(store, args)
+    return _export_dataset(store, args)
+
+
+def _export_jsonl(store, args: argparse.Namespace) -> int:
+    from transcripts.export import export_jsonl
+
+    session_ids = args.session_ids
+    if args.persona:
+        from trainers.datasets import select_sessions
+
+        selection = _selection(args, args.persona)
+        sessions = _checked(lambda: select_sessions(store, selection)[0])
+        session_ids = [s.id for s in sessions if s.persona_id == args.persona]
     if args.output:
         with args.output.open("w", encoding="utf-8") as out:
-            export_jsonl(store, args.session_ids, out)
-        print(f"wrote {len(args.session_ids)} session(s) to {args.output}", file=sys.stderr)
+            export_jsonl(store, session_ids, out)
+        print(f"wrote {len(session_ids)} session(s) to {args.output}", file=sys.stderr)
     else:
-        export_jsonl(store, args.session_ids, sys.stdout)
+        export_jsonl(store, session_ids, sys.stdout)
     return 0
+
+
+def _selection(args: argparse.Namespace, persona_id: str):
+    from trainers.datasets import Selection
+
+    return Selection(
+        persona_id=persona_id,
+        since=args.since,
+        until=args.until,
+        trainees=list(args.trainee),
+        min_rating=args.min_rating,
+        session_ids=list(args.session_ids),
+    )
+
+
+def _checked(build):
+    try:
+        return build()
+    except ValueError as error:  # a bad date, fraction or --pii-pattern
+        raise CommandError(str(error)) from None
+
+
+def _export_dataset(store, args: argparse.Namespace) -> int:
+    from personas.loader import PersonaLibrary, UnknownPersona
+    from trainers.datasets import BadRows, build_dataset, write_dspy, write_hf, write_openai
+
+    if args.output is None:
+        raise CommandError(f"--format {args.format} writes a folder: add -o DIR")
+    persona_id = args.persona
+    if persona_id is None:
+        personas = sorted({store.session(i).persona_id for i in args.session_ids})
+        if len(personas) > 1:
+            raise CommandError(
+                f"the sessions belong to several personas ({', '.join(personas)}); a training "
+                "set is for one: export each persona's sessions separately"
+            )
+        persona_id = personas[0]
+    library = PersonaLibrary()
+    try:
+        library.get(persona_id)
+    except UnknownPersona as error:
+        raise CommandError(str(error)) from None
+    dataset = _checked(
+        lambda: build_dataset(
+            store,
+            _selection(args, persona_id),
+            validation_fraction=args.validation_fraction,
+            seed=args.seed,
+            pii_patterns=args.pii_pattern,
+            include_state=not args.no_state,
+            library=library,
+        )
+    )
+    try:
+        dataset.raise_if_bad(skip_bad=args.skip_bad)
+    except BadRows as error:
+        raise CommandError(str(error)) from None
+    if not dataset.rows:
+        raise CommandError(_nothing_to_write(dataset.manifest))
+    writer = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}[args.format]
+    out = writer(dataset, args.output)
+    _print_summary(dataset.manifest, out)
+    return 0
+
+
+def _nothing_to_write(manifest: dict) -> str:
+    counts = manifest["counts"]
+    message = f"no rows to write: {counts['sessions']} session(s) of {manifest['persona_id']} "
+    message += "matched the selection"
+    if manifest["excluded_sessions"]:
+        message += f", {len(manifest['excluded_sessions'])} left out by --min-rating"
+    if counts["dropped"]:
+        message += f", {counts['dropped']} turn(s) dropped"
+    return message + ". Fix: widen the selection (see `utta sessions list`)."
+
+
+def _print_summary(manifest: dict, out: Path) -> None:
+    splits = manifest["splits"]
+    print(
+        f"wrote {splits['train']['rows']} train row(s) from {len(splits['train']['session_ids'])}"
+        f" session(s) and {splits['validation']['rows']} validation row(s) from "
+        f"{len(splits['validation']['session_ids'])} session(s) to {out}"
+    )
+    for reason, count in manifest["dropped_counts"].items():
+        print(f"  dropped {count}: {reason}")
+    for skipped in manifest.get("skipped", []):
+        where = f" turn {skipped['turn_idx']}" if skipped["turn_idx"] is not None else ""
+        print(f"  skipped session {skipped['session_id']}{where}: {skipped['reason']}")
+    for excluded in manifest["excluded_sessions"]:
+        print(f"  left out session {excluded['session_id']}: {excluded['reason']}")
+    if manifest["scrubbed"]["total"]:
+        kinds = ", ".join(f"{n} {k}" for k, n in manifest["scrubbed"].items() if n and k != "total")
+        print(f"  redacted {kinds}")
+    print(f"  content hash {manifest['content_hash']}")
 
 
 def search_turns(args: argparse.Namespace) -> int:
