@@ -1,0 +1,597 @@
+"""`utta train openai | status | cancel` against a local FAKE of OpenAI's fine-tuning API.
+
+OpenAI fine-tuning is a paid cloud service: a test must not spend money, need a real key, or
+depend on the network, so these tests talk to a FAKE — a pytest-httpserver that answers the
+documented endpoints the way OpenAI's API reference and openai-python 2.x's types describe them:
+``POST /v1/files`` (multipart, ``purpose=fine-tune``) returns a ``file`` object; ``POST
+/v1/fine_tuning/jobs`` returns a ``fine_tuning.job``; ``GET /v1/fine_tuning/jobs/{id}`` returns
+the job, and the fake moves it one status further per call (validating_files → queued → running
+→ succeeded or failed); ``GET .../events`` returns a ``list`` of ``fine_tuning.job.event``
+(newest first, with ``metrics`` events); ``POST .../cancel``; ``GET /v1/files/{id}/content`` serves
+the result CSV. Errors are ``{"error": {...}}`` bodies.
+
+The fake listens on 127.0.0.2, not 127.0.0.1: :func:`agent.keys.resolve_key` sends any
+127.0.0.1/localhost server a placeholder, and these tests need the real (fake) secret
+``sk-test-UTTA-SECRET-…`` to be sent, so they can show it is used yet never written or printed.
+The kill-and-resume test runs the real command line in a subprocess and kills it with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from trainers.openai_validate import (
+    approximate_counter,
+    default_epochs,
+    estimate_cost,
+    price_per_million,
+    token_counter,
+    validate_file,
+)
+from transcripts.jobs import get_job, list_jobs
+from transcripts.store import Store
+from tui.cli import main
+
+DATA = Path(__file__).parent / "data" / "openai"
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "sk-test-UTTA-SECRET-4f9c2e7d1b"
+MODEL = "gpt-4o-mini-2024-07-18"
+MANIFEST_HASH = "sha256:fixture-manifest-hash"
+HOLD = "hold"
+RESULT_CSV = (
+    "step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n"
+    "1,1.9,0.41,2.0,0.40\n30,0.42,0.88,0.61,0.83\n"
+)  # a script step: stay "running" until the test calls fake.release()
+
+
+# --- the fake -------------------------------------------------------------------------------
+
+
+class FakeOpenAI:
+    """In-memory state behind the fake endpoints. ``script`` is the status sequence the next
+    created job walks through, one step per retrieve."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.lock = threading.Lock()
+        self.files: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.created: list[dict[str, Any]] = []
+        self.auth: list[str] = []
+        self.retrieves = 0
+        self.script = ["validating_files", "queued", "running", "running", "succeeded"]
+        self.failure = {
+            "code": "invalid_training_file",
+            "param": "training_file",
+            "message": "The job failed: training file has 3 examples over the limit",
+        }
+        self.released = threading.Event()
+        self.clock = 1_790_000_000
+        self.requests = 0
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("/v1")
+
+    def release(self) -> None:
+        self.released.set()
+
+    def tick(self) -> int:
+        self.clock += 7
+        return self.clock
+
+    # --- dispatch ---
+
+    def handle(self, request: Request) -> Response:
+        with self.lock:
+            self.requests += 1
+            self.auth.append(request.headers.get("Authorization", ""))
+            if request.headers.get("Authorization") != f"Bearer {SECRET}":
+                shown = request.headers.get("Authorization", "").removeprefix("Bearer ")
+                return error(401, f"Incorrect API key provided: {shown}.", "invalid_api_key")
+            path, method = request.path, request.method
+            if path == "/v1/files" and method == "POST":
+                return self.upload(request)
+            if match := re.fullmatch(r"/v1/files/([\w-]+)/content", path):
+                return Response(RESULT_CSV, content_type="text/csv")
+            if path == "/v1/fine_tuning/jobs" and method == "POST":
+                return self.create(request.get_json())
+            match = re.fullmatch(r"/v1/fine_tuning/jobs/([\w-]+)(/events|/cancel)?", path)
+            if not match or match.group(1) not in self.jobs:
+                return error(404, f"No such path or job: {path}", None)
+            job = self.jobs[match.group(1)]
+            if match.group(2) == "/events":
+                events = sorted(job["_events"], key=lambda e: e["created_at"], reverse=True)
+                return ok({"object": "list", "data": events, "has_more": False})
+            if match.group(2) == "/cancel":
+                self.advance(job, "cancelled")
+                return ok(public(job))
+            self.retrieves += 1
+            self.step(job)
+            return ok(public(job))
+
+    def upload(self, request: Request) -> Response:
+        assert request.form["purpose"] == "fine-tune"
+        storage = request.files["file"]
+        content = storage.read()
+        file_id = f"file-{len(self.files) + 1:04d}"
+        self.files[file_id] = {"name": storage.filename, "content": content.decode()}
+        return ok({"id": file_id, "object": "file", "bytes": len(content), "purpose": "fine-tune",
+                   "created_at": self.tick(), "filename": storage.filename,
+                   "status": "processed"})  # fmt: skip
+
+    def create(self, body: dict[str, Any]) -> Response:
+        self.created.append(body)
+        if body["training_file"] not in self.files:
+            return error(400, f"invalid training_file: {body['training_file']}", "invalid_file")
+        job_id = f"ftjob-fake{len(self.jobs) + 1:04d}"
+        chosen = body.get("method", {}).get("supervised", {}).get("hyperparameters", {})
+        job = {
+            "object": "fine_tuning.job", "id": job_id, "model": body["model"],
+            "created_at": self.tick(), "finished_at": None, "fine_tuned_model": None,
+            "organization_id": "org-fake", "result_files": [], "status": "validating_files",
+            "validation_file": body.get("validation_file"), "training_file": body["training_file"],
+            "hyperparameters": {"n_epochs": chosen.get("n_epochs", "auto"),
+                                "batch_size": chosen.get("batch_size", "auto"),
+                                "learning_rate_multiplier":
+                                    chosen.get("learning_rate_multiplier", "auto")},
+            "method": body.get("method"), "trained_tokens": None, "error": None, "seed": 42,
+            "estimated_finish": None, "integrations": [], "metadata": None,
+            "_suffix": body.get("suffix"), "_script": list(self.script), "_events": [],
+        }  # fmt: skip
+        self.event(job, "Validating training file: " + body["training_file"])
+        self.jobs[job_id] = job
+        return ok(public(job))
+
+    def step(self, job: dict[str, Any]) -> None:
+        script = job["_script"]
+        if not script:
+            return
+        if script[0] == HOLD:
+            if not self.released.is_set():
+                return
+            script.pop(0)
+            if not script:
+                return
+        self.advance(job, script.pop(0))
+
+    def advance(self, job: dict[str, Any], status: str) -> None:
+        if status == job["status"]:
+            return
+        job["status"] = status
+        if status == "queued":
+            self.event(job, "Files validated, moving job to queued state")
+        elif status == "running":
+            self.event(job, "Fine-tuning job started")
+            resolved = {"n_epochs": 3, "batch_size": 1, "learning_rate_multiplier": 1.8}
+            for name, value in resolved.items():
+                if job["hyperparameters"][name] == "auto":
+                    job["hyperparameters"][name] = value
+            job["estimated_finish"] = self.clock + 600
+            self.event(job, "Step 1/30: training loss=1.90", type_="metrics",
+                       data={"step": 1, "train_loss": 1.9, "total_steps": 30})  # fmt: skip
+        elif status == "succeeded":
+            self.event(job, "Step 30/30: training loss=0.42, validation loss=0.61",
+                       type_="metrics", data={"step": 30, "train_loss": 0.42, "valid_loss": 0.61,
+                                              "total_steps": 30})  # fmt: skip
+            tail = job["id"].removeprefix("ftjob-")
+            job["fine_tuned_model"] = f"ft:{job['model']}:utta-test:{job['_suffix'] or ''}:{tail}"
+            job["trained_tokens"] = 12_345
+            job["finished_at"] = self.tick()
+            job["result_files"] = ["file-result-1"]
+            job["estimated_finish"] = None
+            self.event(job, f"New fine-tuned model created: {job['fine_tuned_model']}")
+            self.event(job, "The job has successfully completed")
+        elif status == "failed":
+            job["error"] = dict(self.failure)
+            job["finished_at"] = self.tick()
+            self.event(job, self.failure["message"], level="error")
+        elif status == "cancelled":
+            job["finished_at"] = self.tick()
+            self.event(job, "Fine-tuning job cancelled")
+
+    def event(self, job: dict[str, Any], message: str, *, level: str = "info",
+              type_: str = "message", data: Any = None) -> None:  # fmt: skip
+        number = len(job["_events"]) + 1
+        job["_events"].append({"object": "fine_tuning.job.event", "id": f"ftevent-{number:03d}",
+                               "created_at": self.tick(), "level": level, "message": message,
+                               "data": data or {}, "type": type_})  # fmt: skip
+
+
+def public(job: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in job.items() if not key.startswith("_")}
+
+
+def ok(body: dict[str, Any]) -> Response:
+    return Response(json.dumps(body), status=200, content_type="application/json")
+
+
+def error(status: int, message: str, code: str | None) -> Response:
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                      "code": code}}  # fmt: skip
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    http = HTTPServer(host="127.0.0.2", port=0)
+    http.start()
+    yield http
+    http.clear()
+    if http.is_running():
+        http.stop()
+
+
+@pytest.fixture
+def fake(server: HTTPServer) -> Iterator[FakeOpenAI]:
+    server.clear()
+    state = FakeOpenAI(server)
+    server.expect_request(re.compile(r"/v1/.*")).respond_with_handler(state.handle)
+    yield state
+    state.release()
+
+
+@pytest.fixture(autouse=True)
+def approximate_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Deterministic token counts, with or without tiktoken's downloaded encoding."""
+    monkeypatch.setenv("UTTA_TOKEN_COUNT", "approximate")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    token_counter.cache_clear()
+    yield
+    token_counter.cache_clear()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "maya-data"
+    folder.mkdir()
+    shutil.copy(DATA / "train.jsonl", folder / "train.jsonl")
+    shutil.copy(DATA / "validation.jsonl", folder / "validation.jsonl")
+    (folder / "manifest.json").write_text(json.dumps({"content_hash": MANIFEST_HASH}))
+    return folder
+
+
+def train_args(fake: FakeOpenAI, data: Path, *extra: str) -> list[str]:
+    return ["train", "openai", "--persona", "maya", "--model", MODEL, "--data", str(data),
+            "--base-url", fake.base_url, "--poll-interval", "0", *extra]  # fmt: skip
+
+
+def assert_no_secret(home: Path, *outputs: str) -> None:
+    for text in outputs:
+        assert SECRET not in text
+        assert "UTTA-SECRET" not in text
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+# --- the cookbook checks --------------------------------------------------------------------
+
+
+def test_every_cookbook_error_class_is_reported_with_its_line() -> None:
+    report = validate_file(DATA / "cookbook_errors.jsonl", counter=approximate_counter())
+    found = [str(problem) for problem in report.errors]
+    assert found[0].startswith("cookbook_errors.jsonl:2: invalid JSON (")
+    assert found[1:] == [
+        "cookbook_errors.jsonl:3: not a JSON object (got list)",
+        'cookbook_errors.jsonl:4: missing "messages"',
+        "cookbook_errors.jsonl:5: message 1 is missing 'role'",
+        "cookbook_errors.jsonl:6: message 2 is missing 'content'",
+        "cookbook_errors.jsonl:7: message 2 has unrecognized role 'teacher' "
+        "(use system, user, assistant)",
+        "cookbook_errors.jsonl:8: message 1 has unrecognized key 'speaker'",
+        "cookbook_errors.jsonl:9: message 1 content is not a string (got list)",
+        "cookbook_errors.jsonl:10: message 2 content is empty",
+        "cookbook_errors.jsonl:11: no assistant message",
+    ]
+    assert report.good_lines == [1, 12]
+    assert not report.ok
+
+
+def test_token_counts_limit_and_cost_estimate() -> None:
+    counter = approximate_counter()
+    report = validate_file(DATA / "train.jsonl", counter=counter, max_tokens_per_example=50)
+    assert report.ok and report.examples == 12
+    assert "approximate (4 characters per token)" in report.counter_method
+    assert report.over_limit == sum(1 for n in report.tokens if n > 50) > 0
+    assert [p.line for p in report.warnings] == [
+        i + 1 for i, n in enumerate(report.tokens) if n > 50
+    ]
+    assert "over the 50-token limit" in str(report.warnings[0])
+    assert report.billed_tokens_per_epoch == sum(min(50, n) for n in report.tokens)
+    assert f"max {max(report.tokens):,}" in report.summary()
+
+    estimate = estimate_cost(report, MODEL, epochs=2, price_override=10.0)
+    assert estimate.billed_tokens == 2 * report.billed_tokens_per_epoch
+    assert estimate.cost == pytest.approx(estimate.billed_tokens / 1e6 * 10.0)
+    assert "--price-per-million" in estimate.describe()
+    assert estimate_cost(report, "some-other-model").cost is None
+    assert default_epochs(12) == 8  # the cookbook: at least 100 examples seen in all
+    assert default_epochs(100) == 3
+    assert price_per_million(f"ft:{MODEL}:org::abc") == price_per_million(MODEL) is not None
+    assert price_per_million("gpt-4o-2024-08-06") != price_per_million(MODEL)
+
+
+def test_bad_data_is_listed_and_nothing_is_uploaded(
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(DATA / "cookbook_errors.jsonl", bad / "train.jsonl")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, bad, "--yes")) == 1
+    err = capsys.readouterr().err
+    assert "train.jsonl:7: message 2 has unrecognized role 'teacher'" in err
+    assert "train.jsonl:11: no assistant message" in err
+    assert "the training data has 10 problems" in err and "--skip-bad" in err
+    assert fake.requests == 0
+
+
+def test_skip_bad_uploads_only_the_good_lines(
+    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(DATA / "cookbook_errors.jsonl", bad / "train.jsonl")
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, bad, "--yes", "--skip-bad", "--detach")) == 0
+    (uploaded,) = fake.files.values()
+    lines = (DATA / "cookbook_errors.jsonl").read_text().splitlines()
+    assert uploaded["content"] == f"{lines[0]}\n{lines[11]}\n"
+
+
+# --- the job lifecycle ----------------------------------------------------------------------
+
+
+def test_full_lifecycle_registers_the_brain_with_lineage(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    code = main(train_args(fake, data_dir, "--yes", "--suffix", "maya", "--epochs", "2",
+                           "--price-per-million", "3"))  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+
+    # What was checked, estimated, uploaded and asked for.
+    assert "train.jsonl: 12 examples" in out and "validation.jsonl: 3 examples" in out
+    assert "estimated cost: $" in out
+    assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]
+    assert fake.files["file-0001"]["content"] == (data_dir / "train.jsonl").read_text()
+    (body,) = fake.created
+    assert body == {
+        "model": MODEL, "training_file": "file-0001", "validation_file": "file-0002",
+        "suffix": "maya",
+        "method": {"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 2}}},
+    }  # fmt: skip
+
+    # Each status once, in order; each event once.
+    statuses = re.findall(r"ftjob-fake0001: (\w+)", out)
+    assert statuses == ["validating_files", "queued", "running", "succeeded"]
+    for message in ("Fine-tuning job started", "Step 30/30", "The job has successfully"):
+        assert out.count(message) == 1, message
+    assert "registered brain 'maya-maya'" in out
+
+    store = Store()
+    brain = store.brain("maya-maya")
+    assert brain.kind == "openai" and brain.persona_id == "maya"
+    assert brain.spec == {"model": "ft:gpt-4o-mini-2024-07-18:utta-test:maya:fake0001",
+                          "base_url": fake.base_url}  # fmt: skip
+    lineage = brain.lineage
+    assert lineage["base_model"] == MODEL and lineage["job_id"] == "ftjob-fake0001"
+    assert lineage["persona_id"] == "maya"
+    assert lineage["dataset_manifest_hash"] == MANIFEST_HASH
+    assert lineage["hyperparameters"] == {"n_epochs": 2, "batch_size": 1,
+                                          "learning_rate_multiplier": 1.8}  # fmt: skip
+    assert lineage["trained_tokens"] == 12_345
+    assert lineage["metrics"]["last_event"]["valid_loss"] == 0.61
+    assert lineage["metrics"]["result_file"]["final"]["valid_mean_token_accuracy"] == 0.83
+    assert lineage["job_created_at"] and lineage["registered_at"]
+
+    row = get_job(store, "ftjob-fake0001")
+    assert row.status == "succeeded" and row.fine_tuned_model == brain.spec["model"]
+    assert row.base_url == fake.base_url and row.manifest_hash == MANIFEST_HASH
+
+    # The key was sent to the (fake) API, and written or printed nowhere.
+    assert set(fake.auth) == {f"Bearer {SECRET}"}
+    assert_no_secret(utta_home, out, err)
+
+
+def test_a_failed_job_shows_its_error_message(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    fake.script = ["validating_files", "failed"]
+    assert main(train_args(fake, data_dir, "--yes")) == 1
+    out = capsys.readouterr().out
+    assert (
+        "job ftjob-fake0001 failed [invalid_training_file]: The job failed: training file has 3 "
+        "examples over the limit" in out
+    )
+    row = get_job(Store(), "ftjob-fake0001")
+    assert row.status == "failed" and row.error == fake.failure["message"]
+    assert Store().brains() == []
+
+
+def test_cancel_and_status_listing(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, data_dir, "--yes", "--detach")) == 0
+    assert main(["train", "status"]) == 0
+    listing = capsys.readouterr().out
+    assert re.search(r"ftjob-fake0001\s+validating_files\s+maya", listing)
+    assert "utta train status JOB_ID" in listing
+
+    assert main(["train", "cancel", "ftjob-fake0001"]) == 0
+    assert "now cancelled" in capsys.readouterr().out
+    assert main(["train", "status", "ftjob-fake0001"]) == 1  # finished, but not a success
+    assert "cancelled" in capsys.readouterr().out
+    assert main(["train", "cancel", "ftjob-fake0001"]) == 0
+    assert "already cancelled" in capsys.readouterr().out
+
+
+def test_without_data_the_personas_sessions_are_exported(
+    fake: FakeOpenAI,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    datasets = pytest.importorskip("trainers.datasets")
+    store = Store()
+    for k in range(5):
+        session = store.start_session("maya", "trainee-a", "offline")
+        for i in range(3):
+            store.add_turn(session, "teacher", f"What is {50 + i + k} - {20 + i}?")
+            store.add_turn(session, "student", f"Um, {30 + k}? I counted back.")
+    expected = datasets.build_dataset(store, datasets.Selection("maya")).manifest["content_hash"]
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    args = ["train", "openai", "--persona", "maya", "--model", MODEL, "--base-url", fake.base_url,
+            "--yes", "--detach", "--trainee", "trainee-a"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    assert "train.jsonl: 12 examples" in capsys.readouterr().out
+    assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]
+    (row,) = list_jobs(Store())
+    assert row.manifest_hash == expected
+    exported = list((utta_home / "training" / "openai").glob("maya-*/dataset/manifest.json"))
+    assert len(exported) == 1
+
+
+# --- asking before spending, and the key ----------------------------------------------------
+
+
+def test_refuses_to_spend_without_yes_when_stdin_is_not_a_terminal(
+    fake: FakeOpenAI, data_dir: Path, utta_home: Path
+) -> None:
+    env = {**os.environ, "OPENAI_API_KEY": SECRET}
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *train_args(fake, data_dir)],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "pass --yes" in result.stderr
+    assert "estimated cost" in result.stdout  # the estimate is shown before refusing
+    assert fake.requests == 0 and Store().brains() == [] and list_jobs(Store()) == []
+    assert_no_secret(utta_home, result.stdout, result.stderr)
+
+
+def test_answering_no_at_the_prompt_uploads_nothing(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    assert main(train_args(fake, data_dir, "--price-per-million", "3")) == 1
+    out, err = capsys.readouterr()
+    assert re.search(r"Upload 15 examples and start a fine-tuning job costing about \$\d", out)
+    assert "nothing was uploaded" in err and fake.requests == 0
+
+
+def test_a_missing_key_fails_with_the_fix(
+    fake: FakeOpenAI, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(train_args(fake, data_dir, "--yes")) == 1
+    err = capsys.readouterr().err
+    assert "No OpenAI key found — run `utta keys set openai` or set OPENAI_API_KEY" in err
+    assert fake.requests == 0
+
+
+def test_a_rejected_key_is_not_echoed(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wrong = "sk-test-UTTA-SECRET-wrong-0000"
+    monkeypatch.setenv("OPENAI_API_KEY", wrong)
+    assert main(train_args(fake, data_dir, "--yes")) == 1
+    out, err = capsys.readouterr()
+    assert "did not accept the API key — run `utta keys set openai`" in err
+    assert wrong not in out + err and "UTTA-SECRET" not in out + err
+    assert_no_secret(utta_home, out, err)
+
+
+# --- killed mid-poll, resumed by `utta train status` ----------------------------------------
+
+
+def test_killed_mid_poll_then_status_resumes_and_registers(
+    fake: FakeOpenAI, data_dir: Path, utta_home: Path
+) -> None:
+    fake.script = ["validating_files", "queued", "running", HOLD, "succeeded"]
+    env = {**os.environ, "OPENAI_API_KEY": SECRET, "OPENAI_BASE_URL": fake.base_url}
+    args = ["train", "openai", "--persona", "maya", "--model", MODEL, "--data", str(data_dir),
+            "--yes", "--name", "maya-resumed", "--poll-interval", "0.05"]  # fmt: skip
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", *args], cwd=ROOT, env=env,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        # Recorded in the store, and already polling a running job: kill it there.
+        while not (fake.retrieves >= 5 and list_jobs(Store())):
+            assert watcher.poll() is None, watcher.communicate()
+            assert time.monotonic() < deadline, "the job was never recorded and polled"
+            time.sleep(0.05)
+        watcher.send_signal(signal.SIGKILL)
+        first_out, first_err = watcher.communicate(timeout=30)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == -signal.SIGKILL
+    assert "ftjob-fake0001: running" in first_out
+    (row,) = list_jobs(Store())
+    assert row.status == "running" and row.brain_name == "maya-resumed"
+    assert Store().brains() == []
+
+    fake.release()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "train", "status", "ftjob-fake0001",
+         "--poll-interval", "0.05"],
+        cwd=ROOT, env={**os.environ, "OPENAI_API_KEY": SECRET}, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming job ftjob-fake0001 (running) on {fake.base_url}" in resumed.stdout
+    assert "ftjob-fake0001: succeeded" in resumed.stdout
+    assert "registered brain 'maya-resumed'" in resumed.stdout
+    brain = Store().brain("maya-resumed")
+    assert brain.lineage["job_id"] == "ftjob-fake0001"
+    assert brain.spec["base_url"] == fake.base_url  # the recorded URL, not an env var
+    assert get_job(Store(), "ftjob-fake0001").status == "succeeded"
+    assert_no_secret(utta_home, first_out, first_err, resumed.stdout, resumed.stderr)
