@@ -18,6 +18,7 @@ The kill-and-resume test runs the real command line in a subprocess and kills it
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -378,6 +379,8 @@ def test_full_lifecycle_registers_the_brain_with_lineage(
     # What was checked, estimated, uploaded and asked for.
     assert "train.jsonl: 12 examples" in out and "validation.jsonl: 3 examples" in out
     assert "estimated cost: $" in out
+    if importlib.util.find_spec("trainers.metric"):
+        assert "authenticity of the training replies (trainers.metric): mean" in out
     assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]
     assert fake.files["file-0001"]["content"] == (data_dir / "train.jsonl").read_text()
     (body,) = fake.created

@@ -86,6 +86,8 @@ class PreparedData:
     reports: list[FileReport]
     estimate: CostEstimate
     skipped_lines: int = 0
+    authenticity: dict[str, Any] | None = None
+    """:func:`trainers.metric.score_dataset` of the training replies, when it can be computed."""
 
     @property
     def examples(self) -> int:
@@ -121,7 +123,23 @@ def prepare(request: FineTuneRequest, store: Store) -> PreparedData:
     )
     if validation is not None and reports[1].examples == 0:
         validation = None
-    return PreparedData(train, validation, manifest_hash, reports, estimate, skipped)
+    authenticity = score_training_replies(train, request.persona_id)
+    return PreparedData(train, validation, manifest_hash, reports, estimate, skipped, authenticity)
+
+
+def score_training_replies(train: Path, persona_id: str) -> dict[str, Any] | None:
+    """How much the training replies sound like the persona's second-grader
+    (:mod:`trainers.metric`); ``None`` when the metric or the persona is not available."""
+    try:
+        from personas.loader import PersonaLibrary
+        from trainers.metric import score_dataset
+
+        persona = PersonaLibrary().get(persona_id)
+        rows = [json.loads(line) for line in train.read_text(encoding="utf-8").splitlines()]
+        summary = score_dataset(rows, persona)
+    except Exception:  # an optional summary; the cookbook checks already passed
+        return None
+    return {key: summary[key] for key in ("n", "mean", "share_above_0_6") if key in summary}
 
 
 def locate_data(request: FineTuneRequest, store: Store) -> tuple[Path | None, Path, Path | None]:

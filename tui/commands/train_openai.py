@@ -124,6 +124,7 @@ def train_openai(args: argparse.Namespace) -> int:
 
     store = _store()
     base_url = resolve_base_url(args.base_url)
+    _require_persona(args.persona)
     if args.name and args.name in {brain.name for brain in store.brains()}:
         raise CommandError(
             f"a brain named {args.name!r} exists — pick another --name or run "
@@ -160,6 +161,12 @@ def train_openai(args: argparse.Namespace) -> int:
     except TrainingError as error:
         raise CommandError(str(error)) from None
     print(format_report(prepared.reports, prepared.estimate))
+    if prepared.authenticity:
+        score = prepared.authenticity
+        print(
+            f"authenticity of the training replies (trainers.metric): mean {score['mean']:.2f}, "
+            f"{score['share_above_0_6']:.0%} above 0.6"
+        )
     if prepared.skipped_lines:
         print(f"left out {prepared.skipped_lines} line(s) with errors (--skip-bad)")
     if host_of(base_url) == "api.openai.com":
@@ -180,6 +187,15 @@ def train_openai(args: argparse.Namespace) -> int:
     if args.detach:
         return 0
     return _watch(store, row, client, args.poll_interval)
+
+
+def _require_persona(persona_id: str) -> None:
+    from personas.loader import PersonaLibrary, UnknownPersona
+
+    try:
+        PersonaLibrary().get(persona_id)
+    except UnknownPersona as error:
+        raise CommandError(str(error), code=2) from None
 
 
 def _confirm(prepared: PreparedData, yes: bool) -> None:
