@@ -9,6 +9,7 @@ from typing import Protocol
 
 from agent.brain import Brain, BrainError, BrainRequest
 from agent.memory import ConversationMemory
+from agent.secrets import redact_secrets
 from agent.state import StudentState
 from personas.schema import Persona
 
@@ -82,7 +83,7 @@ class StudentAgent:
         student turn are committed only when the stream completes. If the brain fails or the
         consumer stops early (Escape), the teacher's message is withdrawn and nothing changes.
         """
-        message = message.strip()
+        message = redact_secrets(message.strip())  # a pasted key must reach no brain and no log
         if not message:
             raise ValueError("the teacher's message is empty")
         brain = self.brain

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from agent.paths import database_path
+from agent.secrets import redact_secrets
 from transcripts._sqlite_utils import NotFoundError
 from transcripts.connection import open_database, utc_now, write_transaction
 from transcripts.errors import UnknownBrain, UnknownSession
@@ -61,6 +62,10 @@ def _serialised(method: Callable[Concatenate[Store, P], R]) -> Callable[Concaten
             return method(self, *args, **kwargs)
 
     return locked
+
+
+def _redacted(text: str | None) -> str | None:
+    return None if text is None else redact_secrets(text)
 
 
 def _blank_to_none(text: str | None) -> str | None:
@@ -192,7 +197,7 @@ class Store:
                     "session_id": session_id,
                     "idx": idx,
                     "role": role,
-                    "text": text,
+                    "text": redact_secrets(text),
                     "brain_id": brain_id,
                     "latency_ms": latency_ms,
                     "prompt_tokens": prompt_tokens,
@@ -305,8 +310,8 @@ class Store:
                     "turn_id": turn_id,
                     "flagged": int(flagged),
                     "rating": rating,
-                    "rewrite": _blank_to_none(rewrite),
-                    "note": _blank_to_none(note),
+                    "rewrite": _redacted(_blank_to_none(rewrite)),
+                    "note": _redacted(_blank_to_none(note)),
                     "created_at": utc_now(),
                 }
             )
