@@ -1,0 +1,496 @@
+"""Training data from real SQLite transcript stores: feedback, dedup, split, scrub, manifest,
+bad rows, the three writers (loaded back with ``datasets`` and ``dspy``) and the CLI export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.state import StudentState
+from personas.loader import PersonaLibrary
+from personas.schema import Persona
+from trainers.datasets import (
+    BadRows,
+    Selection,
+    build_dataset,
+    write_dspy,
+    write_hf,
+    write_openai,
+)
+from trainers.manifest import load_hf
+from transcripts import Store
+from tui.cli import main
+
+FAKE_KEY = "sk-test-UTTA-SECRET-123456789"
+WRITERS = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "transcripts.db") as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def maya() -> Persona:
+    return PersonaLibrary().get("maya")
+
+
+class Session:
+    """Logs a session the way the agent does: each reply carries the state it left."""
+
+    def __init__(self, store: Store, persona: Persona, trainee: str = "sam") -> None:
+        self.store, self.persona = store, persona
+        self.id = store.start_session(persona.id, trainee, "offline")
+        self.state = StudentState.initial(persona)
+
+    def say(self, teacher: str, student: str) -> int:
+        """One exchange; returns the student turn's id."""
+        self.state = self.state.after_teacher(self.persona, teacher)
+        self.store.add_turn(self.id, "teacher", teacher)
+        return self.store.add_turn(
+            self.id, "student", student, brain_id="offline", student_state=self.state.to_dict()
+        )
+
+
+def conversation(store: Store, persona: Persona, opening: str, trainee: str = "sam") -> Session:
+    session = Session(store, persona, trainee)
+    session.say(opening, "hi")
+    session.say("What is 52 - 27?", "35")
+    session.say("Let's get out the blocks.", "ok")
+    return session
+
+
+def replies(rows: list[dict]) -> list[str]:
+    return [row["messages"][-1]["content"] for row in rows]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+
+def test_one_row_per_student_turn_with_the_whole_dialogue_before_it(
+    store: Store, maya: Persona
+) -> None:
+    session = conversation(store, maya, "Hello Maya!")
+    dataset = build_dataset(store, Selection("maya"))
+
+    assert [len(row["messages"]) for row in dataset.rows] == [3, 5, 7]
+    last = dataset.rows[-1]
+    assert [m["role"] for m in last["messages"]] == ["system"] + ["user", "assistant"] * 3
+    assert [m["content"] for m in last["messages"][1:]] == [
+        "Hello Maya!", "hi", "What is 52 - 27?", "35", "Let's get out the blocks.", "ok",
+    ]  # fmt: skip
+    assert last["session_id"] == session.id
+    # The system prompt is what the LLM brains send: persona, then the state of that turn.
+    description = session.state.describe(maya)
+    assert last["messages"][0]["content"] == f"{maya.system_prompt()}\n{description}"
+    assert last["student_state"] == description
+
+    plain = build_dataset(store, Selection("maya"), include_state=False)
+    assert {row["messages"][0]["content"] for row in plain.rows} == {maya.system_prompt()}
+
+
+def test_a_rewrite_replaces_the_reply_here_and_in_later_context(
+    store: Store, maya: Persona
+) -> None:
+    session = Session(store, maya)
+    turn = session.say("What is 52 - 27?", "The answer is 25 because we ZEBRA.")
+    session.say("How did you get it?", "um 7 take away 2")
+    store.add_feedback(turn, rating=1, rewrite="first rewrite")
+    store.add_feedback(turn, rewrite="35")  # the latest feedback wins
+
+    rows = build_dataset(store, Selection("maya")).rows
+
+    assert replies(rows) == ["35", "um 7 take away 2"]
+    assert rows[1]["messages"][2] == {"role": "assistant", "content": "35"}
+    assert "ZEBRA" not in json.dumps(rows)
+
+
+def test_a_flagged_reply_without_a_rewrite_is_dropped_with_its_teacher_turn(
+    store: Store, maya: Persona
+) -> None:
+    session = Session(store, maya)
+    session.say("What is 6 + 7?", "13")
+    flagged = session.say("What is 52 - 27?", "As an AI, I think it is 25.")
+    session.say("Show me with blocks.", "ok")
+    rewritten_then_flagged = session.say("Count the rods.", "10 20 30 40 50")
+    store.add_feedback(flagged, flagged=True, note="assistant voice")
+    store.add_feedback(rewritten_then_flagged, rewrite="10 20 30")
+    store.add_feedback(rewritten_then_flagged, flagged=True)  # latest: flagged, no rewrite
+
+    dataset = build_dataset(store, Selection("maya"))
+
+    assert replies(dataset.rows) == ["13", "ok"]
+    contents = [m["content"] for m in dataset.rows[-1]["messages"][1:]]
+    assert contents == ["What is 6 + 7?", "13", "Show me with blocks.", "ok"]
+    assert dataset.manifest["dropped_counts"] == {"flagged without rewrite": 2}
+    assert {(d["turn_idx"], d["reason"]) for d in dataset.manifest["dropped"]} == {
+        (3, "flagged without rewrite"),
+        (7, "flagged without rewrite"),
+    }
+
+
+def test_identical_rows_are_kept_once_and_counted(store: Store, maya: Persona) -> None:
+    for _ in range(3):
+        Session(store, maya).say("What is 6 + 7?", "13")
+    other = Session(store, maya)
+    other.say("What is 6 + 7?", "12")
+
+    dataset = build_dataset(store, Selection("maya"))
+
+    assert sorted(replies(dataset.rows)) == ["12", "13"]
+    assert dataset.manifest["dropped_counts"] == {"duplicate": 2}
+    assert dataset.manifest["counts"]["rows"] == 2
+
+
+# --- selection and split ------------------------------------------------------------------------
+
+
+def test_split_is_by_session_and_deterministic(store: Store, maya: Persona) -> None:
+    for n in range(10):
+        conversation(store, maya, f"Good morning, group {n}!")
+
+    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.3, seed=7)
+    train_ids = {row["session_id"] for row in dataset.train}
+    validation_ids = {row["session_id"] for row in dataset.validation}
+
+    assert train_ids.isdisjoint(validation_ids)
+    assert len(validation_ids) == 3 and len(train_ids) == 7
+    assert len(dataset.train) == 21 and len(dataset.validation) == 9
+    splits = dataset.manifest["splits"]
+    assert splits["validation"]["session_ids"] == sorted(validation_ids)
+    again = build_dataset(store, Selection("maya"), validation_fraction=0.3, seed=7)
+    assert again.validation == dataset.validation
+    assert again.manifest["content_hash"] == dataset.manifest["content_hash"]
+
+    def held_out(seed: int) -> tuple[int, ...]:
+        manifest = build_dataset(store, Selection("maya"), seed=seed).manifest
+        return tuple(manifest["splits"]["validation"]["session_ids"])
+
+    picks = {held_out(seed) for seed in range(6)}
+    assert len(picks) > 1  # the seed matters
+
+
+def test_two_sessions_put_one_in_validation(store: Store, maya: Persona) -> None:
+    conversation(store, maya, "Hi!")
+    conversation(store, maya, "Hello!")
+    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.01)
+    assert len({r["session_id"] for r in dataset.validation}) == 1
+    assert len({r["session_id"] for r in dataset.train}) == 1
+
+
+def test_selection_filters(store: Store, maya: Persona) -> None:
+    leo = PersonaLibrary().get("leo")
+    sam = conversation(store, maya, "Hi from sam", trainee="sam")
+    kim = conversation(store, maya, "Hi from kim", trainee="kim")
+    rated = conversation(store, maya, "Hi from ana", trainee="ana")
+    conversation(store, leo, "Hi Leo")
+    good = [t for t in store.turns(rated.id) if t.role == "student"]
+    store.add_feedback(good[0].id, rating=5)
+    store.add_feedback(good[1].id, rating=4)
+    store.add_feedback(next(t for t in store.turns(kim.id) if t.role == "student").id, rating=2)
+    store.db["sessions"].update(sam.id, {"started_at": "2025-01-05T10:00:00.000+00:00"})
+
+    def ids(**filters: object) -> list[int]:
+        return build_dataset(store, Selection("maya", **filters)).manifest["source_session_ids"]
+
+    assert ids() == [sam.id, kim.id, rated.id]
+    assert ids(trainees=["kim", "ana"]) == [kim.id, rated.id]
+    assert ids(until="2025-01-05") == [sam.id]
+    assert ids(since="2025-01-06") == [kim.id, rated.id]
+    assert ids(session_ids=[rated.id]) == [rated.id]
+    dataset = build_dataset(store, Selection("maya", min_rating=4))
+    assert dataset.manifest["source_session_ids"] == [rated.id]
+    assert {e["session_id"]: e["reason"] for e in dataset.manifest["excluded_sessions"]} == {
+        sam.id: "no rated turns",
+        kim.id: "average rating 2.00 < 4",
+    }
+    with pytest.raises(ValueError, match="not an ISO date"):
+        build_dataset(store, Selection("maya", since="last week"))
+
+
+# --- scrubbing ----------------------------------------------------------------------------------
+
+
+def test_secrets_and_pii_are_scrubbed_from_every_written_file(
+    store: Store, maya: Persona, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.keys import set_key
+
+    env_secret = "plainvalue-from-env-0042"
+    stored_secret = "stored-in-keys-file-0099"
+    monkeypatch.setenv("OPENAI_API_KEY", env_secret)
+    set_key("other", stored_secret)
+    session = Session(store, maya)
+    session.say(f"My key is {FAKE_KEY}, or {env_secret}.", f"ok {FAKE_KEY}")
+    leaky = session.say("Email me at jo.doe@example.com or call 555-123-4567.", "pepper")
+    store.add_feedback(leaky, rewrite=f"idk {stored_secret} Authorization: Bearer abcdef1234567")
+
+    dataset = build_dataset(store, Selection("maya"), pii_patterns=[r"(?i)pepper"])
+
+    scrubbed = dataset.manifest["scrubbed"]
+    assert scrubbed["api_key"] >= 3 and scrubbed["known_key"] == 2
+    assert scrubbed["email"] == 1 and scrubbed["phone"] == 1 and scrubbed["custom"] >= 1
+    secrets = [FAKE_KEY, env_secret, stored_secret, "jo.doe@example.com", "555-123-4567"]
+    for name, writer in WRITERS.items():
+        out = writer(dataset, tmp_path / name)
+        for path in out.iterdir():
+            text = path.read_text(encoding="utf-8")
+            for secret in [*secrets, "abcdef1234567"]:
+                assert secret not in text, f"{secret} leaked into {name}/{path.name}"
+    assert "[redacted]" in (tmp_path / "openai" / "train.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_bad_pii_pattern_is_named(store: Store) -> None:
+    with pytest.raises(ValueError, match=r"--pii-pattern '\(unclosed'"):
+        build_dataset(store, Selection("maya"), pii_patterns=["(unclosed"])
+
+
+# --- manifest -----------------------------------------------------------------------------------
+
+
+def test_content_hash_is_stable_and_follows_the_content(
+    store: Store, maya: Persona, tmp_path: Path
+) -> None:
+    session = conversation(store, maya, "Hi Maya")
+    first = build_dataset(store, Selection("maya"))
+    second = build_dataset(store, Selection("maya"))
+    assert first.manifest["content_hash"] == second.manifest["content_hash"]
+
+    write_openai(first, tmp_path / "a")
+    write_openai(second, tmp_path / "b")
+    for name in ("train.jsonl", "validation.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+    student = [t for t in store.turns(session.id) if t.role == "student"][1]
+    store.add_feedback(student.id, rewrite="35?")
+    changed = build_dataset(store, Selection("maya"))
+    assert changed.manifest["content_hash"] != first.manifest["content_hash"]
+
+
+def test_manifest_describes_the_data(store: Store, maya: Persona, tmp_path: Path) -> None:
+    a = conversation(store, maya, "Hi")
+    b = conversation(store, maya, "Hello")
+    store.add_turn(b.id, "teacher", "Are you still there?")  # never answered
+
+    dataset = build_dataset(store, Selection("maya", trainees=["sam"]), seed=3)
+    manifest = json.loads((write_openai(dataset, tmp_path) / "manifest.json").read_text())
+
+    assert manifest["persona_id"] == "maya"
+    assert manifest["source_session_ids"] == [a.id, b.id]
+    assert manifest["selection"]["trainees"] == ["sam"]
+    assert manifest["counts"] == {
+        "sessions": 2,
+        "sessions_with_rows": 2,
+        "turns": 13,
+        "rows": 6,
+        "train_rows": 3,
+        "validation_rows": 3,
+        "dropped": 1,
+        "bad": 0,
+    }
+    assert manifest["dropped"] == [
+        {"session_id": b.id, "turn_idx": 6, "reason": "teacher message never answered"}
+    ]
+    assert manifest["format"] == "openai" and manifest["seed"] == 3
+    assert manifest["files"]["train.jsonl"]["rows"] == 3
+    assert manifest["content_hash"] == dataset.manifest["content_hash"]
+    assert manifest["created_at"]
+
+
+# --- bad rows -----------------------------------------------------------------------------------
+
+
+def test_bad_rows_stop_the_build_unless_skipped(
+    store: Store, maya: Persona, tmp_path: Path
+) -> None:
+    good = conversation(store, maya, "Hi")
+    orphan = store.start_session("maya", "sam", "offline")
+    store.add_turn(orphan, "student", "hello?")  # a reply with no teacher message
+    store.add_turn(orphan, "teacher", "What is 6 + 7?")
+    store.add_turn(orphan, "student", "13")
+    gone = store.start_session("zed", "sam", "offline")
+    store.add_turn(gone, "teacher", "Hi")
+    store.add_turn(gone, "student", "hi")
+    selection = Selection("maya", session_ids=[good.id, orphan, gone])
+
+    dataset = build_dataset(store, selection)
+    with pytest.raises(BadRows) as raised:
+        dataset.raise_if_bad(skip_bad=False)
+    message = str(raised.value)
+    assert f"session {orphan} turn 0: student turn has no teacher turn before it" in message
+    assert f"session {gone}: the session is persona 'zed'" in message
+    assert "pass --skip-bad to train without them" in message
+    with pytest.raises(BadRows):
+        write_openai(dataset, tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+
+    dataset.raise_if_bad(skip_bad=True)
+    out = write_openai(dataset, tmp_path / "ok")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {(s["session_id"], s["turn_idx"]) for s in manifest["skipped"]} == {
+        (orphan, 0),
+        (gone, None),
+    }
+    assert sorted(replies(dataset.rows)) == sorted(["hi", "35", "ok", "13"])
+
+
+def test_an_unknown_persona_makes_every_session_bad(store: Store) -> None:
+    session = store.start_session("zed", "sam", "offline")
+    store.add_turn(session, "teacher", "Hi")
+    store.add_turn(session, "student", "hi")
+    dataset = build_dataset(store, Selection("zed"))
+    assert dataset.rows == []
+    assert "not known to the persona library" in dataset.problems[0].reason
+
+
+def test_empty_text_is_a_bad_row(store: Store, maya: Persona) -> None:
+    session = Session(store, maya)
+    session.say("What is 6 + 7?", "   ")
+    dataset = build_dataset(store, Selection("maya"))
+    assert [p.reason for p in dataset.problems] == ["student reply is empty"]
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+
+def test_openai_files_hold_only_messages(store: Store, maya: Persona, tmp_path: Path) -> None:
+    conversation(store, maya, "Hi")
+    conversation(store, maya, "Hello")
+    out = write_openai(build_dataset(store, Selection("maya")), tmp_path)
+    rows = read_jsonl(out / "train.jsonl") + read_jsonl(out / "validation.jsonl")
+    assert len(rows) == 6
+    assert all(set(row) == {"messages"} for row in rows)
+    assert all(set(m) == {"role", "content"} for row in rows for m in row["messages"])
+
+
+def test_hf_files_load_with_the_datasets_library(
+    store: Store, maya: Persona, tmp_path: Path
+) -> None:
+    datasets = pytest.importorskip("datasets")
+    for n in range(4):
+        conversation(store, maya, f"Hi {n}")
+    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.25)
+    out = write_hf(dataset, tmp_path / "hf")
+
+    files = {split: str(out / f"{split}.jsonl") for split in ("train", "validation")}
+    plain = datasets.load_dataset("json", data_files=files)
+    assert plain["train"].num_rows == 9 and plain["validation"].num_rows == 3
+    assert plain["train"][0]["messages"][0]["role"] == "system"
+    from_card = datasets.load_dataset(str(out))  # README.md declares files and features
+    assert from_card["validation"].num_rows == 3
+    assert list(from_card["train"].features) == ["messages"]
+    loaded = load_hf(out)
+    assert loaded["train"][0]["messages"] == dataset.train[0]["messages"]
+
+    pairs = write_hf(dataset, tmp_path / "pc", layout="prompt_completion")
+    split = load_hf(pairs)["train"][0]
+    assert split["completion"] == dataset.train[0]["messages"][-1:]
+    assert split["prompt"] == dataset.train[0]["messages"][:-1]
+
+
+def test_dspy_rows_have_history_and_state(store: Store, maya: Persona, tmp_path: Path) -> None:
+    session = conversation(store, maya, "Hi Maya")
+    out = write_dspy(build_dataset(store, Selection("maya"), validation_fraction=0), tmp_path)
+    rows = read_jsonl(out / "train.jsonl")
+
+    assert [len(row["history"]) for row in rows] == [0, 1, 2]
+    last = rows[-1]
+    assert set(last) == {"persona", "student_state", "history", "teacher_message", "student_reply"}
+    assert last["persona"] == maya.system_prompt()
+    assert last["student_state"] == session.state.describe(maya)
+    assert last["history"] == [
+        {"teacher_message": "Hi Maya", "student_reply": "hi"},
+        {"teacher_message": "What is 52 - 27?", "student_reply": "35"},
+    ]
+    assert (last["teacher_message"], last["student_reply"]) == ("Let's get out the blocks.", "ok")
+    dspy = pytest.importorskip("dspy")
+    example = dspy.Example(**{**last, "history": dspy.History(messages=last["history"])})
+    assert len(example.history.messages) == 2
+
+
+def test_dspy_state_is_replayed_when_a_turn_has_none(store: Store, maya: Persona) -> None:
+    session = store.start_session("maya", "sam", "offline")
+    teacher = "Count the rods by tens: what is the digit worth?"
+    for text in ("What is the 5 in 52 worth? Let's use base-ten blocks.", teacher):
+        store.add_turn(session, "teacher", text)
+        store.add_turn(session, "student", "ok")  # logged without a state
+    rows = build_dataset(store, Selection("maya")).rows
+
+    replayed = StudentState.initial(maya).after_teacher(maya, rows[0]["messages"][1]["content"])
+    replayed = replayed.after_teacher(maya, teacher)
+    assert rows[-1]["student_state"] == replayed.describe(maya)
+    assert "You now understand what was wrong with" in rows[-1]["student_state"]
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def test_cli_exports_a_persona_as_openai(
+    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store() as store:  # the default database, in this test's UTTA_HOME
+        for n in range(3):
+            conversation(store, maya, f"Hi {n} {FAKE_KEY}")
+        flagged = Session(store, maya)
+        store.add_feedback(flagged.say("Hi", "As an AI"), flagged=True)
+
+    out = tmp_path / "maya"
+    code = main(["sessions", "export", "--persona", "maya", "--format", "openai", "-o", str(out)])
+
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "manifest.json"}
+    assert "train row(s)" in printed and "dropped 1: flagged without rewrite" in printed
+    assert "redacted 3 api_key" in printed
+    assert FAKE_KEY not in (out / "train.jsonl").read_text()
+
+
+def test_cli_exports_ids_as_hf_and_dspy_and_keeps_jsonl(
+    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store() as store:
+        first, second = conversation(store, maya, "Hi"), conversation(store, maya, "Hello")
+    ids = [str(first.id), str(second.id)]
+
+    assert main(["sessions", "export", *ids, "--format", "hf", "-o", str(tmp_path / "hf")]) == 0
+    assert (tmp_path / "hf" / "README.md").is_file()
+    assert main(["sessions", "export", *ids, "--format", "dspy", "-o", str(tmp_path / "d")]) == 0
+    assert "history" in read_jsonl(tmp_path / "d" / "train.jsonl")[0]
+    capsys.readouterr()
+
+    assert main(["sessions", "export", ids[0]]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [first.id]
+    assert main(["sessions", "export", "--persona", "maya", "-o", str(tmp_path / "s.jsonl")]) == 0
+    assert len(read_jsonl(tmp_path / "s.jsonl")) == 2
+
+
+def test_cli_export_errors_speak_to_the_user(
+    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store() as store:
+        conversation(store, maya, "Hi")
+        orphan = store.start_session("maya", "sam", "offline")
+        store.add_turn(orphan, "student", "hello?")
+
+    assert main(["sessions", "export", "--persona", "maya", "--format", "openai"]) == 1
+    assert "add -o DIR" in capsys.readouterr().err
+    assert main(["sessions", "export", "--format", "hf", "-o", str(tmp_path)]) == 1
+    assert "--persona" in capsys.readouterr().err
+    assert main(["sessions", "export", "--persona", "nobody", "--format", "hf", "-o", "x"]) == 1
+    assert "no persona with id 'nobody'" in capsys.readouterr().err
+
+    args = ["sessions", "export", "--persona", "maya", "--format", "openai", "-o", str(tmp_path)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "student turn has no teacher turn" in err and "--skip-bad" in err
+    assert main([*args, "--skip-bad"]) == 0
+    assert f"skipped session {orphan} turn 0" in capsys.readouterr().out

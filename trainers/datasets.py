@@ -1,0 +1,420 @@
+"""Training data from logged sessions: chat rows, a session-wise split and a manifest.
+
+    from trainers.datasets import Selection, build_dataset, write_openai
+    dataset = build_dataset(Store(), Selection("maya", since="2026-01-01"))
+    dataset.raise_if_bad(skip_bad=False)        # BadRows lists every bad row and why
+    write_openai(dataset, Path("data/maya"))    # train.jsonl, validation.jsonl, manifest.json
+
+or from the shell: ``utta sessions export --persona maya --format openai -o data/maya``.
+
+One row per student turn, in OpenAI chat format, with the whole preceding dialogue of its session
+as context, so the loss target is the last assistant message::
+
+    {"messages": [{"role": "system", "content": <persona prompt + the child's state>},
+                  {"role": "user", "content": <teacher>}, {"role": "assistant", ...}, ...],
+     "session_id": 7, "turn_idx": 5, "student_state": <state description>}
+
+The system message is exactly what the LLM brains send (``BrainRequest.as_chat_messages``): the
+persona's ``system_prompt()`` and, on the next line, the state description of the turn (the state
+logged with the student turn, else the state replayed from the teacher messages). Pass
+``include_state=False`` for the persona prompt alone. ``session_id``, ``turn_idx`` and
+``student_state`` are internal: the writers strip them (see :data:`INTERNAL_KEYS`).
+
+Trainee feedback counts (the latest per turn): a rewrite replaces the reply, a flagged reply
+without a rewrite is dropped together with its teacher message. Identical rows are kept once. The
+split is by session, so a session is never in both train and validation. Every text is scrubbed
+of keys and personal data (:mod:`trainers.scrub`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from trainers.manifest import (
+    INTERNAL_KEYS,
+    content_hash,
+    public_row,
+    write_dspy,
+    write_hf,
+    write_openai,
+)
+from trainers.scrub import Scrubber
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from agent.state import StudentState
+    from personas.loader import PersonaLibrary
+    from personas.schema import Persona
+    from transcripts.records import SessionRow
+    from transcripts.store import Store
+
+__all__ = [
+    "INTERNAL_KEYS",
+    "BadRows",
+    "Dataset",
+    "RowProblem",
+    "Selection",
+    "build_dataset",
+    "content_hash",
+    "public_row",
+    "select_sessions",
+    "write_dspy",
+    "write_hf",
+    "write_openai",
+]
+
+FLAGGED = "flagged without rewrite"
+DUPLICATE = "duplicate"
+UNANSWERED = "teacher message never answered"
+
+
+@dataclass
+class Selection:
+    """Which sessions go into a dataset. Every filter given must hold."""
+
+    persona_id: str
+    since: str | None = None
+    """ISO date or datetime; sessions started on or after it (UTC)."""
+    until: str | None = None
+    """ISO date (that whole day included) or datetime; sessions started up to it (UTC)."""
+    trainees: list[str] = field(default_factory=list)
+    min_rating: float | None = None
+    """Only sessions whose rated student turns average at least this (unrated sessions are left
+    out); ``None`` keeps every session."""
+    session_ids: list[int] = field(default_factory=list)
+    """Only these sessions (they must be the persona's); empty means all of the persona's."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A turn left out of the dataset, and why. ``turn_idx`` is ``None`` for a whole session."""
+
+    session_id: int
+    turn_idx: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        turn = f" turn {self.turn_idx}" if self.turn_idx is not None else ""
+        return f"session {self.session_id}{turn}: {self.reason}"
+
+
+class BadRows(ValueError):
+    """Some turns could not become valid rows; ``problems`` lists them."""
+
+    def __init__(self, problems: Sequence[RowProblem]) -> None:
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} bad row(s) in the selected sessions:"]
+        lines += [f"  {problem}" for problem in self.problems]
+        lines.append("Fix the sessions, or pass --skip-bad to train without them.")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Dataset:
+    train: list[dict[str, Any]]
+    validation: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    problems: list[RowProblem] = field(default_factory=list)
+    """Bad rows found while building; they are in neither split."""
+    persona_prompt: str = ""
+    """The persona's scrubbed ``system_prompt()`` (the DSPy writer's ``persona`` field)."""
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return [*self.train, *self.validation]
+
+    @property
+    def bad_rows_accepted(self) -> bool:
+        return not self.problems or "skipped" in self.manifest
+
+    def raise_if_bad(self, skip_bad: bool = False) -> None:
+        """Raise :class:`BadRows` when some turns were bad, unless ``skip_bad``: then they stay
+        out of the data and are listed in ``manifest["skipped"]``."""
+        if not self.problems:
+            return
+        if not skip_bad:
+            raise BadRows(self.problems)
+        self.manifest["skipped"] = [problem.to_dict() for problem in self.problems]
+
+
+def build_dataset(
+    store: Store,
+    selection: Selection,
+    *,
+    validation_fraction: float = 0.2,
+    seed: int = 0,
+    pii_patterns: Sequence[str] = (),
+    include_state: bool = True,
+    library: PersonaLibrary | None = None,
+) -> Dataset:
+    """Rows from the sessions ``selection`` picks, split by session, scrubbed, with a manifest.
+
+    Raises :class:`ValueError` for a bad ``validation_fraction`` or ``pii_patterns``. Bad turns do
+    not raise here: they are collected in ``Dataset.problems`` (see :meth:`Dataset.raise_if_bad`).
+    """
+    if not 0 <= validation_fraction < 1:
+        raise ValueError(f"validation_fraction is from 0 up to 1, not {validation_fraction}")
+    scrub = Scrubber(pii_patterns)
+    if library is None:
+        from personas.loader import PersonaLibrary
+
+        library = PersonaLibrary()
+    persona, persona_problem = _persona(library, selection.persona_id)
+    sessions, excluded = select_sessions(store, selection)
+
+    problems: list[RowProblem] = []
+    dropped: list[RowProblem] = []
+    rows: list[dict[str, Any]] = []
+    turn_count = 0
+    prompt = scrub(persona.system_prompt()) if persona is not None else ""
+    builder = _SessionRows(persona, prompt, scrub, include_state) if persona else None
+    for session in sessions:
+        turn_count += session.turn_count
+        if session.persona_id != selection.persona_id:
+            problems.append(
+                RowProblem(
+                    session.id,
+                    None,
+                    f"the session is persona '{session.persona_id}', not the selected "
+                    f"'{selection.persona_id}'",
+                )
+            )
+        elif builder is None:
+            problems.append(RowProblem(session.id, None, str(persona_problem)))
+        else:
+            rows += builder.rows(store, session.id, problems, dropped)
+
+    rows = _deduplicate(rows, dropped)
+    train, validation = _split(rows, validation_fraction, seed)
+    manifest = {
+        "format_version": 1,
+        "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "persona_id": selection.persona_id,
+        "selection": selection.to_dict(),
+        "validation_fraction": validation_fraction,
+        "seed": seed,
+        "include_state": include_state,
+        "source_session_ids": [s.id for s in sessions],
+        "excluded_sessions": excluded,
+        "splits": {
+            name: {"session_ids": sorted({r["session_id"] for r in part}), "rows": len(part)}
+            for name, part in (("train", train), ("validation", validation))
+        },
+        "counts": {
+            "sessions": len(sessions),
+            "sessions_with_rows": len({r["session_id"] for r in rows}),
+            "turns": turn_count,
+            "rows": len(rows),
+            "train_rows": len(train),
+            "validation_rows": len(validation),
+            "dropped": len(dropped),
+            "bad": len(problems),
+        },
+        "dropped": [problem.to_dict() for problem in dropped],
+        "dropped_counts": dict(Counter(problem.reason for problem in dropped)),
+        "bad_rows": [problem.to_dict() for problem in problems],
+        "scrubbed": scrub.summary(),
+        "pii_patterns": list(pii_patterns),
+        "content_hash": content_hash(train, validation),
+    }
+    return Dataset(train, validation, manifest, problems, prompt)
+
+
+# --- selecting sessions -------------------------------------------------------------------------
+
+
+def _persona(library: PersonaLibrary, persona_id: str) -> tuple[Persona | None, str]:
+    from personas.loader import UnknownPersona
+
+    try:
+        return library.get(persona_id), ""
+    except UnknownPersona as error:
+        return None, f"persona '{persona_id}' is not known to the persona library: {error}"
+
+
+def _bound(value: str | None, end: bool) -> str | None:
+    """An ISO bound as a UTC string comparable with ``started_at``. A date alone means the start
+    of that day, or with ``end`` the start of the next one; ``end`` bounds are exclusive."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            moment += timedelta(milliseconds=1 if end else 0)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD) or datetime") from None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def select_sessions(
+    store: Store, selection: Selection
+) -> tuple[list[SessionRow], list[dict[str, Any]]]:
+    """The sessions ``selection`` picks, oldest first, and those ``min_rating`` left out (as
+    ``{"session_id", "reason"}``). Raises ``UnknownSession`` for an unknown explicit id and
+    :class:`ValueError` for a date that is not ISO."""
+    since, until = _bound(selection.since, end=False), _bound(selection.until, end=True)
+    if selection.session_ids:
+        sessions = [
+            store.session(session_id) for session_id in dict.fromkeys(selection.session_ids)
+        ]
+    else:
+        sessions = store.sessions(persona_id=selection.persona_id)
+    picked = []
+    for session in sorted(sessions, key=lambda s: s.id):
+        if since is not None and session.started_at < since:
+            continue
+        if until is not None and session.started_at >= until:
+            continue
+        if selection.trainees and session.trainee not in selection.trainees:
+            continue
+        picked.append(session)
+    if selection.min_rating is None:
+        return picked, []
+    kept, excluded = [], []
+    for session in picked:
+        latest = {f.turn_id: f for f in store.feedback(session.id)}
+        ratings = [f.rating for f in latest.values() if f.rating is not None]
+        if not ratings:
+            excluded.append({"session_id": session.id, "reason": "no rated turns"})
+        elif sum(ratings) / len(ratings) < selection.min_rating:
+            average = sum(ratings) / len(ratings)
+            reason = f"average rating {average:.2f} < {selection.min_rating}"
+            excluded.append({"session_id": session.id, "reason": reason})
+        else:
+            kept.append(session)
+    return kept, excluded
+
+
+# --- turning a session into rows ----------------------------------------------------------------
+
+
+class _SessionRows:
+    def __init__(self, persona: Persona, prompt: str, scrub: Scrubber, include_state: bool) -> None:
+        self.persona = persona
+        self.prompt = prompt
+        self.scrub = scrub
+        self.include_state = include_state
+        self._descriptions: dict[str, str] = {}
+
+    def describe(self, state: StudentState) -> str:
+        text = state.describe(self.persona)
+        if text not in self._descriptions:
+            self._descriptions[text] = self.scrub(text)
+        return self._descriptions[text]
+
+    def rows(
+        self,
+        store: Store,
+        session_id: int,
+        problems: list[RowProblem],
+        dropped: list[RowProblem],
+    ) -> list[dict[str, Any]]:
+        from agent.state import StudentState
+
+        latest = {f.turn_id: f for f in store.feedback(session_id)}  # oldest first: latest wins
+        state = StudentState.initial(self.persona)
+        context: list[dict[str, str]] = []
+        pending = None
+        rows = []
+        for turn in store.turns(session_id):
+            if turn.role == "teacher":
+                state = state.after_teacher(self.persona, turn.text)
+                if pending is not None:
+                    reason = "teacher message has no student reply (two teacher turns in a row)"
+                    problems.append(RowProblem(session_id, pending.idx, reason))
+                pending = turn
+                continue
+            if turn.student_state is not None:
+                try:
+                    state = StudentState.from_dict(turn.student_state)
+                except (TypeError, ValueError, AttributeError) as error:
+                    reason = f"student_state cannot be read ({type(error).__name__}: {error})"
+                    problems.append(RowProblem(session_id, turn.idx, reason))
+                    pending = None
+                    continue
+            if pending is None:
+                reason = "student turn has no teacher turn before it"
+                problems.append(RowProblem(session_id, turn.idx, reason))
+                continue
+            teacher, pending = pending, None
+            feedback = latest.get(turn.id)
+            reply = turn.text
+            if feedback is not None and feedback.rewrite:
+                reply = feedback.rewrite
+            elif feedback is not None and feedback.flagged:
+                dropped.append(RowProblem(session_id, turn.idx, FLAGGED))
+                continue
+            asked, answered = self.scrub(teacher.text).strip(), self.scrub(reply).strip()
+            if not asked:
+                problems.append(RowProblem(session_id, teacher.idx, "teacher message is empty"))
+                continue
+            if not answered:
+                problems.append(RowProblem(session_id, turn.idx, "student reply is empty"))
+                continue
+            description = self.describe(state)
+            system = f"{self.prompt}\n{description}" if self.include_state else self.prompt
+            exchange = [
+                {"role": "user", "content": asked},
+                {"role": "assistant", "content": answered},
+            ]
+            messages = [{"role": "system", "content": system}, *context, *exchange]
+            rows.append(
+                {
+                    "messages": messages,
+                    "session_id": session_id,
+                    "turn_idx": turn.idx,
+                    "student_state": description,
+                }
+            )
+            context += exchange
+        if pending is not None:
+            dropped.append(RowProblem(session_id, pending.idx, UNANSWERED))
+        return rows
+
+
+def _deduplicate(rows: list[dict[str, Any]], dropped: list[RowProblem]) -> list[dict[str, Any]]:
+    """Keep the first of identical (context, target) rows; the rest are dropped as duplicates."""
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        key = content_hash([row], [])
+        if key in seen:
+            dropped.append(RowProblem(row["session_id"], row["turn_idx"], DUPLICATE))
+            continue
+        seen.add(key)
+        unique.append(row)
+    return unique
+
+
+def _split(
+    rows: list[dict[str, Any]], validation_fraction: float, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Whole sessions to validation: ``round(n * fraction)`` of them, at least one when there
+    are two or more sessions and the fraction is above 0, never all of them."""
+    sessions = sorted({row["session_id"] for row in rows})
+    count = round(len(sessions) * validation_fraction)
+    if validation_fraction > 0 and len(sessions) >= 2:
+        count = min(max(count, 1), len(sessions) - 1)
+    else:
+        count = 0
+    random.Random(seed).shuffle(sessions)
+    held_out = set(sessions[:count])
+    train = [row for row in rows if row["session_id"] not in held_out]
+    validation = [row for row in rows if row["session_id"] in held_out]
+    return train, validation
