@@ -219,6 +219,11 @@ def test_selection_filters(store: Store, maya: Persona) -> None:
 # --- scrubbing ----------------------------------------------------------------------------------
 
 
+def logged_before_redaction(store: Store, turn_id: int, text: str) -> None:
+    """Put ``text`` in the database as an older utta (whose store did not redact) wrote it."""
+    store.db["turns"].update(turn_id, {"text": text})
+
+
 def test_secrets_and_pii_are_scrubbed_from_every_written_file(
     store: Store, maya: Persona, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,17 +231,23 @@ def test_secrets_and_pii_are_scrubbed_from_every_written_file(
 
     env_secret = "plainvalue-from-env-0042"
     stored_secret = "stored-in-keys-file-0099"
+    session = Session(store, maya)
+    first = session.say("My key is ...", "ok")
+    leaky = session.say("Email me at jo.doe@example.com or call 555-123-4567.", "pepper")
+    rewrite = store.add_feedback(leaky, rewrite="idk")
+    logged_before_redaction(store, first - 1, f"My key is {FAKE_KEY}, or {env_secret}.")
+    logged_before_redaction(store, first, f"ok {FAKE_KEY}")
+    store.db["feedback"].update(
+        rewrite, {"rewrite": f"idk {stored_secret} Authorization: Bearer abcdef1234567"}
+    )
+    # The keys became known after the turns were logged.
     monkeypatch.setenv("OPENAI_API_KEY", env_secret)
     set_key("other", stored_secret)
-    session = Session(store, maya)
-    session.say(f"My key is {FAKE_KEY}, or {env_secret}.", f"ok {FAKE_KEY}")
-    leaky = session.say("Email me at jo.doe@example.com or call 555-123-4567.", "pepper")
-    store.add_feedback(leaky, rewrite=f"idk {stored_secret} Authorization: Bearer abcdef1234567")
 
     dataset = build_dataset(store, Selection("maya"), pii_patterns=[r"(?i)pepper"])
 
     scrubbed = dataset.manifest["scrubbed"]
-    assert scrubbed["api_key"] >= 3 and scrubbed["known_key"] == 2
+    assert scrubbed["api_key"] == 3 and scrubbed["known_key"] == 2
     assert scrubbed["email"] == 1 and scrubbed["phone"] == 1 and scrubbed["custom"] >= 1
     secrets = [FAKE_KEY, env_secret, stored_secret, "jo.doe@example.com", "555-123-4567"]
     for name, writer in WRITERS.items():
@@ -246,6 +257,14 @@ def test_secrets_and_pii_are_scrubbed_from_every_written_file(
             for secret in [*secrets, "abcdef1234567"]:
                 assert secret not in text, f"{secret} leaked into {name}/{path.name}"
     assert "[redacted]" in (tmp_path / "openai" / "train.jsonl").read_text(encoding="utf-8")
+
+
+def test_keys_typed_today_never_reach_the_rows(store: Store, maya: Persona) -> None:
+    """The store redacts as it writes; the rows keep that redaction."""
+    Session(store, maya).say(f"My key is {FAKE_KEY}", "ok")
+    dataset = build_dataset(store, Selection("maya"))
+    assert FAKE_KEY not in json.dumps(dataset.rows)
+    assert "[redacted]" in dataset.rows[0]["messages"][1]["content"]
 
 
 def test_a_bad_pii_pattern_is_named(store: Store) -> None:
@@ -438,7 +457,9 @@ def test_cli_exports_a_persona_as_openai(
 ) -> None:
     with Store() as store:  # the default database, in this test's UTTA_HOME
         for n in range(3):
-            conversation(store, maya, f"Hi {n} {FAKE_KEY}")
+            session = conversation(store, maya, f"Hi {n}")
+            opening = store.turns(session.id)[0]
+            logged_before_redaction(store, opening.id, f"Hi {n} {FAKE_KEY}")
         flagged = Session(store, maya)
         store.add_feedback(flagged.say("Hi", "As an AI"), flagged=True)
 

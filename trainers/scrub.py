@@ -3,10 +3,11 @@
 Every text that goes into a dataset passes through :class:`Scrubber` first. It replaces, with
 ``[redacted]``:
 
-- the actual values of API keys utta knows about: every key in utta's keys file
-  (:func:`agent.keys.load_keys`) and every ``*_API_KEY`` environment variable;
-- strings that look like API keys even when utta does not know them (``sk-...``, ``sk-proj-...``,
-  ``Bearer ...``, Hugging Face, GitHub and AWS tokens);
+- the actual values of API keys utta knows about (its keys file and every ``*_API_KEY``
+  environment variable) and strings shaped like API keys (``sk-...``, ``sk-proj-...``,
+  ``Bearer ...``, Hugging Face, GitHub and AWS tokens): the rules of :mod:`agent.secrets`, which
+  the store applies when it writes. They are applied again here because a database logged
+  before the store redacted, or a key added since, must not reach a training file;
 - e-mail addresses and phone numbers;
 - whatever extra regular expressions the caller passes (``--pii-pattern`` on the command line).
 
@@ -17,22 +18,14 @@ dataset manifest.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-REDACTED = "[redacted]"
-# Shorter "secrets" (a key set to "x" in a test) would redact ordinary words.
-_MIN_SECRET_LENGTH = 8
+from agent.secrets import KEY_PATTERNS, REDACTED, known_secrets
 
-_KEY_PATTERNS = [
-    r"\bsk-(?:proj-)?[A-Za-z0-9_-]{16,}",
-    r"\bBearer\s+[A-Za-z0-9._~+/=-]{8,}",
-    r"\bhf_[A-Za-z0-9]{20,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{20,}",
-    r"\bAKIA[0-9A-Z]{16}\b",
-]
+__all__ = ["REDACTED", "Scrubber", "compile_patterns", "known_secrets"]
+
 _EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 _PHONE = (
     r"(?<![\w+])(?:"
@@ -40,23 +33,6 @@ _PHONE = (
     r"|(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}"  # (555) 123-4567, 5551234567
     r")(?!\w)"
 )
-
-
-def known_secrets() -> list[str]:
-    """Values of keys utta knows: the keys file (via :mod:`agent.keys`) and ``*_API_KEY`` vars."""
-    values: set[str] = set()
-    try:
-        from agent.keys import load_keys
-
-        values.update(load_keys().values())
-    except Exception:  # a missing module or an unreadable keys file: fall back to the env
-        pass
-    values.update(value for name, value in os.environ.items() if name.endswith("_API_KEY"))
-    return sorted(
-        (v.strip() for v in values if len(v.strip()) >= _MIN_SECRET_LENGTH),
-        key=len,
-        reverse=True,
-    )
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
@@ -83,7 +59,7 @@ class Scrubber:
         if secret_values:
             alternation = "|".join(re.escape(v) for v in sorted(secret_values, key=len)[::-1])
             self._rules.append(("known_key", re.compile(alternation)))
-        self._rules += [("api_key", re.compile(p)) for p in _KEY_PATTERNS]
+        self._rules += [("api_key", re.compile(p)) for p in KEY_PATTERNS]
         self._rules.append(("email", re.compile(_EMAIL)))
         self._rules.append(("phone", re.compile(_PHONE)))
         self._rules += [("custom", p) for p in compile_patterns(self.pii_patterns)]
