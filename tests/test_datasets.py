@@ -1,5 +1,6 @@
 """Training data from real SQLite transcript stores: feedback, dedup, split, scrub, manifest,
-bad rows, the three writers (loaded back with ``datasets`` and ``dspy``) and the CLI export."""
+bad rows and the three writers (loaded back with ``datasets`` and ``dspy``). The CLI export is in
+tests/test_sessions_export.py."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from trainers.datasets import (
 )
 from trainers.manifest import load_hf
 from transcripts import Store
-from tui.cli import main
 
 FAKE_KEY = "sk-test-UTTA-SECRET-123456789"
 WRITERS = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}
@@ -447,71 +447,3 @@ def test_dspy_state_is_replayed_when_a_turn_has_none(store: Store, maya: Persona
     replayed = replayed.after_teacher(maya, teacher)
     assert rows[-1]["student_state"] == replayed.describe(maya)
     assert "You now understand what was wrong with" in rows[-1]["student_state"]
-
-
-# --- command line -------------------------------------------------------------------------------
-
-
-def test_cli_exports_a_persona_as_openai(
-    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with Store() as store:  # the default database, in this test's UTTA_HOME
-        for n in range(3):
-            session = conversation(store, maya, f"Hi {n}")
-            opening = store.turns(session.id)[0]
-            logged_before_redaction(store, opening.id, f"Hi {n} {FAKE_KEY}")
-        flagged = Session(store, maya)
-        store.add_feedback(flagged.say("Hi", "As an AI"), flagged=True)
-
-    out = tmp_path / "maya"
-    code = main(["sessions", "export", "--persona", "maya", "--format", "openai", "-o", str(out)])
-
-    printed = capsys.readouterr().out
-    assert code == 0
-    assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "manifest.json"}
-    assert "train row(s)" in printed and "dropped 1: flagged without rewrite" in printed
-    assert "redacted 3 api_key" in printed
-    assert FAKE_KEY not in (out / "train.jsonl").read_text()
-
-
-def test_cli_exports_ids_as_hf_and_dspy_and_keeps_jsonl(
-    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with Store() as store:
-        first, second = conversation(store, maya, "Hi"), conversation(store, maya, "Hello")
-    ids = [str(first.id), str(second.id)]
-
-    assert main(["sessions", "export", *ids, "--format", "hf", "-o", str(tmp_path / "hf")]) == 0
-    assert (tmp_path / "hf" / "README.md").is_file()
-    assert main(["sessions", "export", *ids, "--format", "dspy", "-o", str(tmp_path / "d")]) == 0
-    assert "history" in read_jsonl(tmp_path / "d" / "train.jsonl")[0]
-    capsys.readouterr()
-
-    assert main(["sessions", "export", ids[0]]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [json.loads(line)["id"] for line in lines] == [first.id]
-    assert main(["sessions", "export", "--persona", "maya", "-o", str(tmp_path / "s.jsonl")]) == 0
-    assert len(read_jsonl(tmp_path / "s.jsonl")) == 2
-
-
-def test_cli_export_errors_speak_to_the_user(
-    maya: Persona, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with Store() as store:
-        conversation(store, maya, "Hi")
-        orphan = store.start_session("maya", "sam", "offline")
-        store.add_turn(orphan, "student", "hello?")
-
-    assert main(["sessions", "export", "--persona", "maya", "--format", "openai"]) == 1
-    assert "add -o DIR" in capsys.readouterr().err
-    assert main(["sessions", "export", "--format", "hf", "-o", str(tmp_path)]) == 1
-    assert "--persona" in capsys.readouterr().err
-    assert main(["sessions", "export", "--persona", "nobody", "--format", "hf", "-o", "x"]) == 1
-    assert "no persona with id 'nobody'" in capsys.readouterr().err
-
-    args = ["sessions", "export", "--persona", "maya", "--format", "openai", "-o", str(tmp_path)]
-    assert main(args) == 1
-    err = capsys.readouterr().err
-    assert "student turn has no teacher turn" in err and "--skip-bad" in err
-    assert main([*args, "--skip-bad"]) == 0
-    assert f"skipped session {orphan} turn 0" in capsys.readouterr().out
