@@ -1,0 +1,108 @@
+"""What the agent adds to a turn: StudentAgent.reply vs a direct openai-client call.
+
+    .venv/bin/python benchmarks/turn_overhead.py [--rounds 25]
+
+Both stream the same messages (the agent's own request, built once) from the same real vLLM
+server with the same sampling (greedy, fixed token budget); the agent also updates the student
+state and memory and commits both turns to a real SQLite transcript. Calls are interleaved so
+drift hits both alike. Target: ≤ 5 % overhead (median).
+Writes benchmarks/results/turn_overhead.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _server import ROOT, served_tiny_model, zoe
+
+MESSAGE = "what is 3 plus 2?"
+MAX_TOKENS = 32
+
+
+async def measure(rounds: int, served, db: Path) -> dict[str, float]:
+    from openai import AsyncOpenAI
+
+    from agent.brain import BrainRequest
+    from agent.brains.vllm_brain import VllmBrain
+    from agent.memory import ConversationMemory
+    from agent.state import StudentState
+    from agent.student import StudentAgent
+    from transcripts.recorder import SessionRecorder
+    from transcripts.store import Store
+
+    persona = zoe()
+    brain = VllmBrain(
+        name="a",
+        adapter="a",
+        server_url=served.base_url,
+        base=served.base,
+        temperature=0.0,
+        max_tokens=MAX_TOKENS,
+    )
+    store = Store(db)
+    agent = StudentAgent(persona, brain, recorder=SessionRecorder.start(store, "zoe", "b", "a"))
+    state = StudentState.initial(persona).after_teacher(persona, MESSAGE)
+    messages = BrainRequest(persona, state, [], MESSAGE).as_chat_messages()
+    client = AsyncOpenAI(base_url=served.base_url + "/v1", api_key="sk-local-placeholder")
+
+    async def direct() -> str:
+        stream = await client.chat.completions.create(
+            model="a",
+            messages=messages,
+            stream=True,
+            temperature=0.0,
+            max_tokens=MAX_TOKENS,
+            stream_options={"include_usage": True},
+        )
+        parts = [c.choices[0].delta.content or "" async for c in stream if c.choices]
+        return "".join(parts)
+
+    async def through_agent() -> str:
+        agent.memory = ConversationMemory()  # the same prompt every round
+        agent.state = StudentState.initial(persona)
+        return await agent.reply(MESSAGE)
+
+    for _ in range(3):  # warm-up
+        await direct()
+        await through_agent()
+    agent_times, direct_times = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        direct_reply = await direct()
+        direct_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        agent_reply = await through_agent()
+        agent_times.append(time.perf_counter() - started)
+    assert agent_reply.strip() == direct_reply.strip(), (agent_reply, direct_reply)
+    await brain.aclose()
+    await client.close()
+    median_agent, median_direct = statistics.median(agent_times), statistics.median(direct_times)
+    return {
+        "direct openai call median (s)": median_direct,
+        "agent turn median (s)": median_agent,
+        "overhead (%)": (median_agent / median_direct - 1) * 100,
+        "rounds": rounds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=25)
+    args = parser.parse_args()
+    with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
+        results = asyncio.run(measure(args.rounds, served, Path(tmp) / "bench.db"))
+    for name, value in results.items():
+        print(f"{name:<32} {value:.4f}" if isinstance(value, float) else f"{name:<32} {value}")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "turn_overhead.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
