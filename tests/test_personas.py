@@ -8,7 +8,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -328,14 +327,11 @@ def test_add_makes_a_file_persona_available(tmp_path):
     assert library.path_of("one-off") == path
 
 
-def test_loading_is_fast_and_cached(monkeypatch):
-    PersonaLibrary().list()  # warm imports and the YAML parser
-    start = time.perf_counter()
+def test_loading_is_cached(monkeypatch):
+    # Speed is measured by benchmarks/startup.py, not asserted here.
     library = PersonaLibrary()
     personas = library.list()
-    elapsed = time.perf_counter() - start
     assert len(personas) >= 3
-    assert elapsed < 0.05, f"loading the personas took {elapsed * 1000:.0f} ms"
 
     def fail(path):
         raise AssertionError("read again")
