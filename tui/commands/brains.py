@@ -41,6 +41,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     remove = sub.add_parser("remove", help="unregister a brain (its files stay)")
     remove.add_argument("name")
     remove.set_defaults(handler=remove_brain)
+    compare = sub.add_parser("compare", help="two brains' specs and lineage side by side")
+    compare.add_argument("first")
+    compare.add_argument("second")
+    compare.add_argument("--all", action="store_true", help="also show the fields that agree")
+    compare.set_defaults(handler=compare_brains)
     check = sub.add_parser("check", help="build a brain and run its health check")
     check.add_argument("name")
     check.add_argument("--persona", metavar="ID", help="persona to build it for")
@@ -99,6 +104,44 @@ def show_brain(args: argparse.Namespace) -> int:
         print("lineage:")
         print(json.dumps(row.lineage, indent=2, sort_keys=True))
     return 0
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def compare_brains(args: argparse.Namespace) -> int:
+    first, second = _get(args.first), _get(args.second)
+    rows = {"kind": (first.kind, second.kind), "persona": (first.persona_id, second.persona_id)}
+    for section, a, b in (
+        ("spec", first.spec, second.spec),
+        ("lineage", first.lineage or {}, second.lineage or {}),
+    ):
+        flat_a, flat_b = _flatten(a, section), _flatten(b, section)
+        for key in sorted(flat_a.keys() | flat_b.keys()):
+            rows[key] = (flat_a.get(key, "—"), flat_b.get(key, "—"))
+    width = max(len(key) for key in rows)
+    print(f"{'':<{width}}  {first.name:<30} {second.name}")
+    shown = 0
+    for key, (a, b) in rows.items():
+        if a == b and not args.all:
+            continue
+        marker = " " if a == b else "*"
+        print(f"{key:<{width}} {marker} {_cell(a):<30} {_cell(b)}")
+        shown += 1
+    if not shown:
+        print("(no differences)")
+    return 0
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def add_brain(args: argparse.Namespace) -> int:

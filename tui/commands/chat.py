@@ -44,14 +44,14 @@ def run_chat(args: argparse.Namespace) -> int:
         elif persona_id:
             library.get(persona_id)
     except (PersonaError, UnknownPersona, OSError) as error:
-        raise CommandError(_message(error)) from None
+        raise CommandError(str(error)) from None
     if args.resume is not None:
         from transcripts.store import Store, UnknownSession
 
         try:
             Store().session(args.resume)
         except UnknownSession as error:
-            raise CommandError(_message(error)) from None
+            raise CommandError(str(error)) from None
     from agent.brain import BrainError
     from tui.app import UttaApp
 
@@ -74,6 +74,3 @@ def run_chat(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     return app.return_code or 0
 
-
-def _message(error: Exception) -> str:
-    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)

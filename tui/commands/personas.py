@@ -40,7 +40,7 @@ def show_persona(args: argparse.Namespace) -> int:
     try:
         persona = library.get(args.persona_id)
     except UnknownPersona as error:
-        raise CommandError(str(error.args[0] if error.args else error)) from None
+        raise CommandError(str(error)) from None
     words = persona.speech.words_per_turn
     print(f"{persona.name} ({persona.id}) — age {persona.age}, grade {persona.grade}")
     print(f"file: {library.path_of(persona.id)}")

@@ -96,7 +96,7 @@ def show_session(args: argparse.Namespace) -> int:
     try:
         session = store.session(args.session_id)
     except UnknownSession as error:
-        raise CommandError(error.args[0]) from None
+        raise CommandError(str(error)) from None
     print(
         f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
         f"started {session.started_at}, brain {session.brain_at_start}"
@@ -140,7 +140,7 @@ def export_sessions(args: argparse.Namespace) -> int:
         for session_id in args.session_ids:
             store.session(session_id)
     except UnknownSession as error:
-        raise CommandError(error.args[0]) from None
+        raise CommandError(str(error)) from None
     if args.format == "jsonl":
         return _export_jsonl(store, args)
     return _export_dataset(store, args)
