@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from importlib.util import find_spec
 from typing import Any
 
 from agent.brain import Brain, BrainError
@@ -60,6 +61,20 @@ def factory_for(kind: str) -> Factory:
             fix=f"choose one of: {', '.join(sorted(points)) or '(none installed)'}",
         )
     return points[kind].load()
+
+
+def require(kind: str, *modules: str, extra: str) -> None:
+    """Fail with the install command when a brain kind's packages are missing.
+
+    Checked with ``find_spec``, which imports nothing, so a factory can call it up front and a
+    trainee on the light install gets a fix instead of a ModuleNotFoundError mid-chat.
+    """
+    missing = [name for name in modules if find_spec(name) is None]
+    if missing:
+        raise BrainError(
+            f"the {kind} brain needs {', '.join(missing)}, which is not installed",
+            fix=f"install it with `.venv/bin/pip install -e '.[{extra}]'`",
+        )
 
 
 def create_brain(spec: BrainSpec, context: BrainContext) -> Brain:

@@ -185,3 +185,13 @@ async def test_an_unhealthy_brain_is_refused_and_the_old_one_keeps_answering(may
     assert agent.brain.id == "offline"
     assert await agent.reply("What is 43 - 18?")
     assert recorder.events[-1][2] == "offline"
+
+
+def test_a_brain_kind_whose_packages_are_missing_names_the_install_command() -> None:
+    from agent.registry import require
+
+    with pytest.raises(BrainError) as missing:
+        require("imaginary", "json", "no_such_package_utta", extra="imaginary")
+    assert "no_such_package_utta" in str(missing.value)
+    assert "pip install -e '.[imaginary]'" in str(missing.value)
+    require("offline", "json", extra="none")  # present: no error

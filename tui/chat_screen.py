@@ -86,7 +86,7 @@ class ChatScreen(Screen[None]):
         persona = self.agent.persona
         self.app.title = f"Teaching {persona.name} ({persona.age})"
         self.app.sub_title = f"brain: {self.agent.brain.name}"
-        self.query_one(BrainLine).show(self.agent.brain.name, self.agent.brain.description)
+        self.query_one(BrainLine).show(self.agent.brain.description)
 
     @property
     def replying(self) -> bool:

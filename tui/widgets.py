@@ -30,5 +30,5 @@ class Bubble(Static):
 class BrainLine(Static):
     """Which brain is answering, and what kind of brain that is."""
 
-    def show(self, name: str, description: str) -> None:
-        self.update(f"[b]brain:[/b] {escape(name)} — {escape(description)}")
+    def show(self, description: str) -> None:
+        self.update(escape(description))

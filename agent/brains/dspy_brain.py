@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.brains.dspy_lm import DEFAULT_MAX_TOKENS, build_lm
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainSpec, require
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -378,6 +378,7 @@ class DSPyBrain(Brain):
 
 
 def create(spec: BrainSpec, context: BrainContext) -> DSPyBrain:
+    require("dspy", "dspy", extra="dspy")
     options = spec.options
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:

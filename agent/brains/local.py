@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainSpec, require
 
 DEFAULT_MAX_NEW_TOKENS = 60
 DEFAULT_TEMPERATURE = 0.7
@@ -481,6 +481,7 @@ class LocalBrain(Brain):
 
 
 def create(spec: BrainSpec, context: BrainContext) -> LocalBrain:
+    require("local", "torch", "transformers", "peft", extra="train")
     unknown = sorted(set(spec.options) - set(OPTIONS))
     if unknown:
         raise BrainError(

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.keys import is_local_url, resolve_key
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainSpec, require
 
 if TYPE_CHECKING:
     import httpx
@@ -285,6 +285,7 @@ def _server_message(error: Any) -> str:
 
 
 def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
+    require("openai", "openai", "httpx", extra="openai")
     options = dict(spec.options)
     check_options("openai", options, OPTIONS)
     model = options.pop("model", None)

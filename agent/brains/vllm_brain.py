@@ -23,7 +23,7 @@ from typing import Any
 from agent.brain import BrainError, Health
 from agent.brains.openai_compat import OpenAICompatBrain, check_options
 from agent.keys import LOCAL_PLACEHOLDER_KEY
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainSpec, require
 
 OPTIONS = (
     "base_url", "adapter", "adapter_path", "base", "max_lora_rank",
@@ -143,6 +143,8 @@ class VllmBrain(OpenAICompatBrain):
 
 def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
     from agent.serving import read_record
+
+    require("vllm", "openai", "httpx", extra="openai")
 
     options = dict(spec.options)
     check_options("vllm", options, OPTIONS)

@@ -1,0 +1,159 @@
+"""`utta train lora` — LoRA / QLoRA-train a persona's brain from logged sessions or a dataset
+folder, register it, and optionally load it into the running vLLM server.
+
+    utta train lora --persona maya --base ./models/tiny                 # data from the store
+    utta train lora --persona maya --base ./models/tiny --data ./datasets/maya --quantize 4bit
+    utta train lora --persona maya --base ./models/tiny --load-into-server --name maya-v2
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from trainers.lora_config import field_help
+from tui.commands import CommandError
+
+# CLI flag -> config field, for the hyperparameters passed through as given.
+_HYPERPARAMETERS = {
+    "rank": int, "alpha": float, "dropout": float, "epochs": int, "lr": float,
+    "batch_size": int, "max_seq_len": int, "patience": int, "seed": int, "max_lora_rank": int,
+}  # fmt: skip
+_FIELD = {"patience": "early_stopping_patience"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "lora",
+        help="LoRA/QLoRA-train a brain for a persona (TRL + PEFT)",
+        description="Train a LoRA adapter on a persona's logged sessions (or a dataset folder), "
+        "save it with its config and data manifest, and register it as a brain. Loss falls on "
+        "the student's replies only.",
+    )
+    parser.add_argument("--persona", required=True, metavar="ID", help=field_help("persona"))
+    parser.add_argument("--base", required=True, metavar="PATH_OR_ID", help=field_help("base"))
+    data = parser.add_argument_group("data (default: built from the transcript store)")
+    data.add_argument(
+        "--data", metavar="DIR", help="a dataset folder: train.jsonl, validation.jsonl, manifest"
+    )
+    data.add_argument("--since", metavar="DATE", help="only sessions started on or after DATE")
+    data.add_argument(
+        "--trainee", action="append", default=[], metavar="NAME", help="only this trainee's "
+        "sessions (repeatable)",
+    )  # fmt: skip
+    data.add_argument(
+        "--skip-bad", action="store_true", help="train without bad rows (listed in the manifest) "
+        "instead of stopping",
+    )  # fmt: skip
+    hyper = parser.add_argument_group("hyperparameters")
+    hyper.add_argument("--quantize", choices=("4bit", "8bit"), help=field_help("quantize"))
+    for flag, kind in _HYPERPARAMETERS.items():
+        field = _FIELD.get(flag, flag)
+        option = f"--{flag.replace('_', '-')}"
+        hyper.add_argument(option, dest=flag, type=kind, metavar="N", help=field_help(field))
+    hyper.add_argument("--gpu", action="store_true", help="train on the GPU when there is one")
+    out = parser.add_argument_group("output")
+    out.add_argument("--name", metavar="BRAIN", help="brain name (default: PERSONA-lora-DATE-TIME)")
+    out.add_argument(
+        "--out", metavar="DIR", help="adapter folder (default: $UTTA_HOME/brains/NAME)"
+    )
+    out.add_argument(
+        "--kind", choices=("vllm", "local"), help="brain kind to register (default: vllm when a "
+        "vLLM server runs or --load-into-server is given, else local)",
+    )  # fmt: skip
+    out.add_argument(
+        "--load-into-server", action="store_true", help="load the adapter into the running "
+        "`utta serve vllm` server (no restart)",
+    )  # fmt: skip
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=train_lora_command)
+
+
+def _config(args: argparse.Namespace, out: Path) -> Any:
+    from trainers.lora_config import ConfigError, LoraTrainingConfig
+
+    given = {
+        _FIELD.get(flag, flag): getattr(args, flag)
+        for flag in _HYPERPARAMETERS
+        if getattr(args, flag) is not None
+    }
+    try:
+        return LoraTrainingConfig(
+            base=args.base, persona=args.persona, output_dir=out, quantize=args.quantize,
+            use_cpu=not args.gpu, **given,
+        )  # fmt: skip
+    except ConfigError as error:
+        raise CommandError(f"bad training option: {error}", code=2) from None
+
+
+def _data(args: argparse.Namespace, out: Path) -> Any:
+    from trainers.lora_data import BadRowsError, ChatData
+
+    if args.data:
+        if args.since or args.trainee:
+            raise CommandError("--since/--trainee select sessions; not with --data DIR", code=2)
+        try:
+            return ChatData.from_folder(args.data, skip_bad=args.skip_bad)
+        except (BadRowsError, FileNotFoundError) as error:
+            raise CommandError(str(error)) from None
+    from trainers.datasets import BadRows, Selection, build_dataset, write_openai
+    from transcripts.store import Store
+
+    selection = Selection(args.persona, since=args.since, trainees=list(args.trainee))
+    try:
+        dataset = build_dataset(Store(), selection)
+        dataset.raise_if_bad(skip_bad=args.skip_bad)
+    except BadRows as error:
+        raise CommandError(str(error)) from None
+    except ValueError as error:
+        raise CommandError(str(error), code=2) from None
+    if not dataset.train:
+        raise CommandError(
+            f"no training rows: no logged sessions of persona '{args.persona}' match "
+            "(see `utta sessions list`); practise with `utta chat` first or pass --data DIR"
+        )
+    folder = write_openai(dataset, out / "data")
+    print(f"dataset: {len(dataset.train)} train / {len(dataset.validation)} validation rows "
+          f"written to {folder}")  # fmt: skip
+    try:
+        return ChatData.from_dataset(dataset, skip_bad=args.skip_bad)
+    except BadRowsError as error:
+        raise CommandError(str(error)) from None
+
+
+def train_lora_command(args: argparse.Namespace) -> int:
+    from agent.brain import BrainError
+    from agent.paths import data_dir
+    from trainers.lora import train_lora
+    from trainers.lora_data import BadRowsError, TemplateError
+    from trainers.lora_register import (
+        default_brain_name,
+        load_into_server,
+        register_brain,
+        running_server,
+    )
+    from transcripts.store import Store
+
+    name = args.name or default_brain_name(args.persona)
+    out = Path(args.out).expanduser() if args.out else data_dir() / "brains" / name
+    config = _config(args, out)
+    data = _data(args, out)
+    for row in data.skipped:
+        print(f"skipped {row.format(data.source)}")
+    try:
+        result = train_lora(config, data, progress=not args.quiet)
+    except (BadRowsError, TemplateError, BrainError, OSError) as error:
+        raise CommandError(f"training failed: {error}") from None
+    print(result.summary())
+    kind = args.kind or ("vllm" if args.load_into_server or running_server() else "local")
+    register_brain(Store(), name, result, kind=kind)
+    print(f"registered brain '{name}' ({kind}, {config.method}) for persona {args.persona}")
+    if args.load_into_server:
+        try:
+            record = load_into_server(out, name, base=config.base)
+        except BrainError as error:
+            raise CommandError(f"the brain is registered but not loaded: {error}") from None
+        print(f"loaded into the vLLM server at {record.base_url} as '{name}'")
+    print(f"swap it in with `utta chat --persona {args.persona} --brain {name}`")
+    return 0
