@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from agent.errors import UttaError
+
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
@@ -18,16 +20,8 @@ if TYPE_CHECKING:
     from personas.schema import Persona
 
 
-class BrainError(Exception):
+class BrainError(UttaError):
     """A brain could not answer: ``str(error)`` is for a trainee, ``fix`` says what to do."""
-
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-    def __str__(self) -> str:
-        return f"{self.message} — {self.fix}" if self.fix else self.message
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,15 @@ from urllib.parse import urlsplit
 from agent.brain import BrainError
 from agent.paths import data_dir
 
+OPENAI_URL = "https://api.openai.com/v1"
+KEY_FIX = "run `utta keys set openai` or set OPENAI_API_KEY"
+
+
+def resolve_base_url(option: str | None = None) -> str:
+    """The OpenAI-compatible endpoint: ``option``, else ``$OPENAI_BASE_URL``, else OpenAI's API."""
+    return (option or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
+
+
 LOCAL_PLACEHOLDER_KEY = "sk-local-placeholder"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 _DISPLAY = {"openai": "OpenAI"}

@@ -44,6 +44,7 @@ from trainers.dspy_optimizers import (
     to_examples,
     training_adapter,
 )
+from trainers.errors import TrainingError
 
 if TYPE_CHECKING:
     from personas.loader import PersonaLibrary
@@ -64,15 +65,8 @@ _SECRET = re.compile(r"key|token|secret|password", re.IGNORECASE)
 Log = Callable[[str], None]
 
 
-class DSPyTrainingError(Exception):
-    """Training could not run: ``str(error)`` says what and, after a dash, how to fix it."""
-
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message, self.fix = message, fix
-
-    def __str__(self) -> str:
-        return f"{self.message} — {self.fix}" if self.fix else self.message
+class DSPyTrainingError(TrainingError):
+    """DSPy training could not run; ``str(error)`` names the fix."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from agent.keys import KEY_FIX
+from trainers.errors import TrainingError
 from transcripts.connection import utc_now
 from transcripts.jobs import TERMINAL_STATUSES, JobRow, update_job
 
@@ -38,22 +39,8 @@ if TYPE_CHECKING:
     from transcripts.store import Store
 
 PROVIDER = "openai"
-OPENAI_URL = "https://api.openai.com/v1"
-KEY_FIX = "run `utta keys set openai` or set OPENAI_API_KEY"
 _KEYLIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{4,}")
 _MAX_FAILED_POLLS = 20
-
-
-class TrainingError(Exception):
-    """A training step failed: ``str(error)`` says what and, after a dash, how to fix it."""
-
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-
-    def __str__(self) -> str:
-        return f"{self.message} — {self.fix}" if self.fix else self.message
 
 
 @dataclass(frozen=True)
@@ -66,11 +53,6 @@ class Hyperparameters:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: value for name, value in asdict(self).items() if value is not None}
-
-
-def resolve_base_url(option: str | None = None) -> str:
-    """``option``, else ``$OPENAI_BASE_URL``, else OpenAI's API."""
-    return (option or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
 
 
 def host_of(base_url: str) -> str:

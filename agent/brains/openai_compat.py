@@ -17,23 +17,20 @@ when the brain first talks to the server.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
-from agent.keys import is_local_url, resolve_key
+from agent.keys import KEY_FIX, is_local_url, resolve_base_url, resolve_key
 from agent.registry import BrainContext, BrainSpec, require
 
 if TYPE_CHECKING:
     import httpx
     from openai import AsyncOpenAI
 
-OPENAI_URL = "https://api.openai.com/v1"
 OPTIONS = ("model", "base_url", "temperature", "max_tokens", "timeout", "max_retries")
-KEY_FIX = "run `utta keys set openai` or set OPENAI_API_KEY"
 _KEYLIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{4,}")
 
 
@@ -93,9 +90,7 @@ class OpenAICompatBrain(Brain):
 
     @property
     def base_url(self) -> str:
-        return (self._base_url_option or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip(
-            "/"
-        )
+        return resolve_base_url(self._base_url_option)
 
     @property
     def host(self) -> str:

@@ -118,8 +118,9 @@ def _client(base_url: str) -> OpenAI:
 
 
 def train_openai(args: argparse.Namespace) -> int:
+    from agent.keys import resolve_base_url
     from trainers.openai_ft import DataInvalid, FineTuneRequest, launch, prepare
-    from trainers.openai_jobs import Hyperparameters, TrainingError, host_of, resolve_base_url
+    from trainers.openai_jobs import Hyperparameters, TrainingError, host_of
     from trainers.openai_validate import format_report
 
     store = _store()
