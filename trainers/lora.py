@@ -1,0 +1,468 @@
+"""LoRA / QLoRA training of a student brain with TRL's SFTTrainer and PEFT.
+
+From the command line (see ``utta train lora --help``)::
+
+    # CPU, full-precision base, data built from the transcript store
+    utta train lora --persona maya --base ./models/tiny --epochs 3
+    # CPU or GPU, 4-bit NF4 base (QLoRA), a dataset folder, loaded into the running server
+    utta train lora --persona maya --base ./models/llama --data ./datasets/maya \\
+        --quantize 4bit --load-into-server
+    # one GPU: add --gpu (the trainer otherwise stays on the CPU)
+
+From Python::
+
+    from trainers.lora import train_lora
+    from trainers.lora_config import LoraTrainingConfig
+    from trainers.lora_data import ChatData
+
+    config = LoraTrainingConfig(base="./models/tiny", persona="maya", output_dir="out/maya-a")
+    result = train_lora(config, ChatData.from_folder("datasets/maya"))
+    print(result.summary())
+
+The adapter (``adapter_config.json`` + ``adapter_model.safetensors``) is written with
+``trainer.save_model`` beside ``training_config.json``, ``data_manifest.json`` and
+``training_report.json``, and checked with :func:`agent.serving.check_adapter` so that vLLM will
+load it. torch, transformers, peft and trl are imported inside the functions that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainers.lora_config import LoraTrainingConfig
+from trainers.lora_data import (
+    ChatData,
+    Row,
+    TokenizedRow,
+    prepare_tokenizer,
+    prompt_and_target,
+    render,
+    to_hf_dataset,
+    tokenize_rows,
+)
+
+REPORT_FILE = "training_report.json"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EpochLosses:
+    epoch: int
+    train_loss: float | None
+    val_loss: float | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A greedy reply of the trained adapter to a held-out prompt, beside the logged reply."""
+
+    teacher: str
+    target: str
+    reply: str
+
+
+@dataclass
+class LoraResult:
+    """What a training run produced and how it went."""
+
+    adapter_dir: Path
+    config: LoraTrainingConfig
+    history: list[EpochLosses]
+    best_val_loss: float | None
+    best_epoch: int | None
+    train_tokens: int
+    """Tokens (prompt and reply, no padding) passed through the model while training."""
+    runtime_s: float
+    trainable_parameters: int
+    unchanged_parameters: list[str]
+    """Names of LoRA tensors training did not move (should be empty)."""
+    truncated_rows: int
+    data: dict[str, Any]
+    base_layers: dict[str, int] = field(default_factory=dict)
+    """Class names of the frozen layers under the LoRA matrices, counted (e.g. Linear4bit: 8)."""
+    samples: list[Sample] = field(default_factory=list)
+    authenticity: float | None = None
+    stopped_early: bool = False
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.train_tokens / self.runtime_s if self.runtime_s > 0 else 0.0
+
+    @property
+    def exact_match(self) -> float | None:
+        if not self.samples:
+            return None
+        return sum(s.reply.strip() == s.target.strip() for s in self.samples) / len(self.samples)
+
+    @property
+    def method(self) -> str:
+        return self.config.method
+
+    def metrics(self) -> dict[str, Any]:
+        """Numbers for a brain's lineage and the report file."""
+        return {
+            "train_loss": [h.train_loss for h in self.history],
+            "val_loss": [h.val_loss for h in self.history],
+            "best_val_loss": self.best_val_loss,
+            "best_epoch": self.best_epoch,
+            "epochs_run": len(self.history),
+            "stopped_early": self.stopped_early,
+            "train_tokens": self.train_tokens,
+            "runtime_s": round(self.runtime_s, 3),
+            "tokens_per_s": round(self.tokens_per_s, 1),
+            "trainable_parameters": self.trainable_parameters,
+            "truncated_rows": self.truncated_rows,
+            "base_layers": self.base_layers,
+            "sample_exact_match": self.exact_match,
+            "authenticity": self.authenticity,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "adapter_dir": str(self.adapter_dir),
+            "method": self.method,
+            "metrics": self.metrics(),
+            "history": [asdict(h) for h in self.history],
+            "samples": [asdict(s) for s in self.samples],
+            "unchanged_parameters": self.unchanged_parameters,
+        }
+
+    def summary(self) -> str:
+        layers = ", ".join(f"{count} x {name}" for name, count in self.base_layers.items())
+        lines = [
+            f"adapter: {self.adapter_dir} ({self.method}, r={self.config.rank}, over {layers})",
+            "epochs: "
+            + "  ".join(
+                f"{h.epoch}: train {_fmt(h.train_loss)} / val {_fmt(h.val_loss)}"
+                for h in self.history
+            ),
+        ]
+        if self.best_val_loss is not None:
+            lines.append(f"best val loss: {self.best_val_loss:.4f} (epoch {self.best_epoch})")
+        lines.append(
+            f"throughput: {self.tokens_per_s:,.0f} tokens/s "
+            f"({self.train_tokens:,} tokens in {self.runtime_s:.1f} s)"
+        )
+        if self.exact_match is not None:
+            lines.append(f"greedy samples matching the logged reply: {self.exact_match:.0%}")
+        if self.authenticity is not None:
+            lines.append(f"authenticity of greedy samples: {self.authenticity:.3f}")
+        for sample in self.samples:
+            lines.append(f"  teacher: {sample.teacher!r}  logged: {sample.target!r}")
+            lines.append(f"    adapter: {sample.reply!r}")
+        return "\n".join(lines)
+
+
+def _fmt(loss: float | None) -> str:
+    return "-" if loss is None else f"{loss:.4f}"
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load_tokenizer(base: str) -> Any:
+    from transformers import AutoTokenizer
+
+    return prepare_tokenizer(AutoTokenizer.from_pretrained(base))
+
+
+def load_base_model(config: LoraTrainingConfig) -> Any:
+    """The frozen base: full precision, or 4-bit NF4 / 8-bit through bitsandbytes (QLoRA)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    on_cpu = config.use_cpu or not torch.cuda.is_available()
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if config.quantize:
+        from transformers import BitsAndBytesConfig
+
+        if config.quantize == "4bit":
+            compute = torch.float32 if on_cpu else torch.bfloat16
+            quantization = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute
+            )
+        else:
+            quantization = BitsAndBytesConfig(load_in_8bit=True)
+        kwargs.update(quantization_config=quantization, device_map="cpu" if on_cpu else "auto")
+    model = AutoModelForCausalLM.from_pretrained(config.base, **kwargs)
+    if config.quantize:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=config.gradient_checkpointing
+        )
+    return model
+
+
+def peft_config(config: LoraTrainingConfig) -> Any:
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.target_modules),
+        bias="none",  # vLLM refuses trained biases
+        task_type="CAUSAL_LM",
+    )
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+def _epoch_reporter(history: list[EpochLosses], epochs: int, log: Log) -> Any:
+    """A callback that prints and records one line per epoch: train and validation loss."""
+    from transformers import TrainerCallback
+
+    class EpochReporter(TrainerCallback):
+        def __init__(self) -> None:
+            self.train_loss: float | None = None
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # type: ignore[no-untyped-def]
+            if logs and "loss" in logs:  # the epoch's mean loss (logging_strategy="epoch")
+                self.train_loss = float(logs["loss"])
+                if args.eval_strategy == "no":
+                    self._record(state, None)
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):  # type: ignore[no-untyped-def]
+            self._record(state, (metrics or {}).get("eval_loss"))
+
+        def _record(self, state: Any, val_loss: float | None) -> None:
+            epoch = round(state.epoch or 0)
+            if history and history[-1].epoch == epoch:
+                return
+            history.append(EpochLosses(epoch, self.train_loss, val_loss))
+            train = f"{self.train_loss:.4f}" if self.train_loss is not None else "-"
+            val = f"{val_loss:.4f}" if val_loss is not None else "-"
+            log(f"epoch {epoch}/{epochs}  train_loss {train}  val_loss {val}")
+
+    return EpochReporter()
+
+
+def _sft_config(config: LoraTrainingConfig, checkpoints: Path, has_validation: bool) -> Any:
+    import torch
+    from trl import SFTConfig
+
+    on_gpu = not config.use_cpu and torch.cuda.is_available()
+    per_epoch = "epoch" if has_validation else "no"
+    return SFTConfig(
+        output_dir=str(checkpoints),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.lr,
+        lr_scheduler_type="linear",
+        warmup_steps=0,
+        logging_strategy="epoch",
+        eval_strategy=per_epoch,
+        save_strategy=per_epoch,
+        save_only_model=True,
+        save_total_limit=2,
+        load_best_model_at_end=has_validation,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        max_length=None,  # rows are cut to max_seq_len (keeping the reply) when tokenized
+        packing=False,
+        gradient_checkpointing=config.gradient_checkpointing,
+        use_cpu=config.use_cpu,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to="none",
+        dataloader_num_workers=0,
+    )
+
+
+def _trainable(model: Any) -> dict[str, Any]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def train_lora(
+    config: LoraTrainingConfig,
+    data: ChatData,
+    *,
+    log: Log = print,
+    progress: bool = True,
+) -> LoraResult:
+    """Train a LoRA adapter on ``data``, save it to ``config.output_dir``, check it loads in
+    vLLM, and report losses, throughput and greedy samples. Raises ``BadRowsError`` when a row
+    keeps no reply token within ``max_seq_len`` (unless ``data`` was loaded with skip_bad)."""
+    import torch
+    from transformers import EarlyStoppingCallback, set_seed
+    from trl import SFTTrainer
+
+    from agent.serving import check_adapter
+
+    set_seed(config.seed)
+    out = Path(config.output_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = load_tokenizer(config.base)
+    train_rows, val_rows = _tokenize(tokenizer, data, config)
+    model = load_base_model(config)
+
+    history: list[EpochLosses] = []
+    callbacks = [_epoch_reporter(history, config.epochs, log)]
+    if val_rows and config.early_stopping_patience:
+        callbacks.append(
+            EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)
+        )
+    checkpoints = Path(tempfile.mkdtemp(prefix="checkpoints-", dir=out))
+    try:
+        trainer = SFTTrainer(
+            model=model,
+            args=_sft_config(config, checkpoints, bool(val_rows)),
+            train_dataset=to_hf_dataset(train_rows),
+            eval_dataset=to_hf_dataset(val_rows) if val_rows else None,
+            processing_class=tokenizer,
+            peft_config=peft_config(config),
+            callbacks=callbacks,
+        )
+        if not progress:
+            from transformers.trainer_callback import ProgressCallback
+
+            trainer.remove_callback(ProgressCallback)
+        _keep_adapter_in_float32(trainer.model, config)
+        base_layers = _base_layers(trainer.model)
+        before = _trainable(trainer.model)
+        started = time.perf_counter()
+        trainer.train()
+        runtime = time.perf_counter() - started
+        after = dict(trainer.model.named_parameters())
+        unchanged = [n for n, v in before.items() if torch.equal(v, after[n].detach())]
+        epochs_run = trainer.state.epoch or 0.0
+        best_val = trainer.state.best_metric if val_rows else None
+        trainer.save_model(str(out))
+    finally:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    check_adapter(out, max_rank=config.max_lora_rank)
+
+    tokens_per_epoch = sum(len(row.input_ids) for row in train_rows)
+    result = LoraResult(
+        adapter_dir=out,
+        config=config,
+        history=history,
+        best_val_loss=best_val,
+        best_epoch=_best_epoch(history),
+        train_tokens=round(tokens_per_epoch * epochs_run),
+        runtime_s=runtime,
+        trainable_parameters=sum(v.numel() for v in before.values()),
+        unchanged_parameters=unchanged,
+        truncated_rows=sum(r.truncated for r in (*train_rows, *val_rows)),
+        data=data.describe(),
+        base_layers=base_layers,
+        stopped_early=round(epochs_run) < config.epochs,
+    )
+    sample_rows = data.validation or data.train
+    result.samples = greedy_samples(trainer.model, tokenizer, sample_rows, config)
+    result.authenticity = authenticity([s.reply for s in result.samples], config.persona)
+    config.save(out)
+    data.write_manifest(out, truncated_rows=result.truncated_rows)
+    (out / REPORT_FILE).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+    return result
+
+
+def _tokenize(
+    tokenizer: Any, data: ChatData, config: LoraTrainingConfig
+) -> tuple[list[TokenizedRow], list[TokenizedRow]]:
+    from trainers.lora_data import BadRowsError
+
+    last_only = config.train_on == "last"
+    train, bad = tokenize_rows(
+        tokenizer, data.train, config.max_seq_len, "train", last_only=last_only
+    )
+    validation, bad_val = tokenize_rows(
+        tokenizer, data.validation, config.max_seq_len, "validation", last_only=last_only
+    )
+    if ((bad or bad_val) and not data.skip_bad) or not train:
+        raise BadRowsError([*bad, *bad_val], data.source)
+    data.skipped.extend([*bad, *bad_val])
+    return train, validation
+
+
+def _keep_adapter_in_float32(model: Any, config: LoraTrainingConfig) -> None:
+    """TRL stores QLoRA adapter weights in bfloat16. On the CPU that is slower than float32 and
+    rounds away small AdamW updates (bf16 keeps ~3 significant digits), so keep them float32
+    there; the adapter is tiny either way."""
+    import torch
+
+    if not (config.quantize and (config.use_cpu or not torch.cuda.is_available())):
+        return
+    for param in model.parameters():
+        if param.requires_grad and param.dtype == torch.bfloat16:
+            param.data = param.data.to(torch.float32)
+
+
+def _base_layers(model: Any) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(
+        Counter(
+            type(module.base_layer).__name__
+            for module in model.modules()
+            if hasattr(module, "base_layer") and hasattr(module, "lora_A")
+        )
+    )
+
+
+def _best_epoch(history: Sequence[EpochLosses]) -> int | None:
+    scored = [h for h in history if h.val_loss is not None]
+    return min(scored, key=lambda h: h.val_loss).epoch if scored else None  # type: ignore[arg-type,return-value]
+
+
+# --- after training -------------------------------------------------------------------------
+
+
+def greedy_samples(
+    model: Any, tokenizer: Any, rows: Sequence[Row], config: LoraTrainingConfig
+) -> list[Sample]:
+    """Greedy replies of ``model`` to the last teacher message of up to ``config.samples`` rows."""
+    import torch
+
+    samples: list[Sample] = []
+    model.eval()
+    device = next(model.parameters()).device
+    for messages in rows[: config.samples]:
+        prompt, target = prompt_and_target(messages)
+        text = render(tokenizer, prompt, generation_prompt=True)
+        ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+        ids = ids[:, -(config.max_seq_len - config.sample_max_new_tokens) :].to(device)
+        with torch.no_grad():
+            output = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=config.sample_max_new_tokens,
+                do_sample=False,
+                eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        reply = tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True).strip()
+        teacher = next((m["content"] for m in reversed(prompt) if m["role"] == "user"), "")
+        samples.append(Sample(teacher=teacher, target=target, reply=reply))
+    return samples
+
+
+def authenticity(replies: Sequence[str], persona_id: str) -> float | None:
+    """Mean authenticity of ``replies`` for the persona, when :mod:`trainers.metric` exists."""
+    if not replies:
+        return None
+    try:
+        from trainers import metric  # written by another part of the project; may be absent
+    except ImportError:
+        return None
+    score = getattr(metric, "mean_authenticity", None)
+    if score is None:
+        return None
+    from personas.loader import PersonaLibrary
+
+    try:
+        persona = PersonaLibrary().get(persona_id)
+    except KeyError:
+        return None
+    return float(score(list(replies), persona))
