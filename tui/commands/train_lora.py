@@ -78,6 +78,12 @@ def _config(args: argparse.Namespace, out: Path) -> Any:
         for flag in _HYPERPARAMETERS
         if getattr(args, flag) is not None
     }
+    if "max_lora_rank" not in given:  # check the adapter against the recorded server, if any
+        from agent.serving import read_record
+
+        record = read_record()
+        if record is not None:
+            given["max_lora_rank"] = record.max_lora_rank
     try:
         return LoraTrainingConfig(
             base=args.base, persona=args.persona, output_dir=out, quantize=args.quantize,
