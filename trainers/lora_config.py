@@ -13,6 +13,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from trainers.errors import TrainingError
+
 Quantize = Literal["4bit", "8bit"]
 TrainOn = Literal["last", "all"]
 QUANTIZE_CHOICES = ("4bit", "8bit")
@@ -22,8 +24,8 @@ DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
 DEFAULT_MAX_LORA_RANK = 8  # agent.serving.DEFAULT_MAX_LORA_RANK; repeated to keep imports light
 
 
-class ConfigError(ValueError):
-    """A setting is out of range; the message names the field and the fix."""
+class ConfigError(TrainingError, ValueError):
+    """A setting is out of range; the message names the field, what is wrong and the fix."""
 
 
 def _help(text: str) -> dict[str, str]:
@@ -118,11 +120,11 @@ class LoraTrainingConfig:
         object.__setattr__(self, "target_modules", tuple(modules))
         object.__setattr__(self, "output_dir", Path(self.output_dir).expanduser())
         object.__setattr__(self, "alpha", float(self.alpha))
-        for problem in self.problems():
-            raise ConfigError(problem)
+        for message, fix in self.problems():
+            raise ConfigError(message, fix=fix)
 
-    def problems(self) -> list[str]:
-        """Every out-of-range setting, as ``field: what is wrong; fix``."""
+    def problems(self) -> list[tuple[str, str]]:
+        """Every out-of-range setting: (what is wrong, the fix)."""
         checks = [
             ("base", bool(str(self.base).strip()), "give a model folder or id"),
             ("persona", bool(self.persona.strip()), "give a persona id"),
@@ -141,12 +143,15 @@ class LoraTrainingConfig:
             ("sample_max_new_tokens", 1 <= self.sample_max_new_tokens < self.max_seq_len,
              "use 1 or more, below max_seq_len"),
         ]  # fmt: skip
-        found = [f"{name} is {getattr(self, name)!r}: {fix}" for name, ok, fix in checks if not ok]
+        found = [(f"{name} is {getattr(self, name)!r}", fix) for name, ok, fix in checks if not ok]
         if self.rank > self.max_lora_rank:
             found.append(
-                f"rank is {self.rank}, above the server's --max-lora-rank {self.max_lora_rank} "
-                f"(vLLM would refuse the adapter): use rank {self.max_lora_rank} or less, or "
-                f"restart the server with `utta serve vllm --max-lora-rank {self.rank}`"
+                (
+                    f"rank is {self.rank}, above the server's --max-lora-rank "
+                    f"{self.max_lora_rank} (vLLM would refuse the adapter)",
+                    f"use rank {self.max_lora_rank} or less, or restart the server with "
+                    f"`utta serve vllm --max-lora-rank {self.rank}`",
+                )
             )
         return found
 

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainers.errors import TrainingError
+
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant")
 SPLITS = ("train", "validation")
@@ -51,7 +53,7 @@ class BadRow:
         return f"{where}:{self.line}: {self.reason}"
 
 
-class BadRowsError(ValueError):
+class BadRowsError(TrainingError, ValueError):
     """The data has rows that cannot be trained on; ``rows`` lists them all."""
 
     def __init__(self, rows: Sequence[BadRow], folder: Path | str | None = None) -> None:
@@ -59,9 +61,9 @@ class BadRowsError(ValueError):
         self.folder = folder
         listed = "\n".join(f"  {row.format(folder)}" for row in self.rows)
         super().__init__(
-            f"{len(self.rows)} bad row(s) in the training data:\n{listed}\n"
-            "Fix them, or pass --skip-bad (skip_bad=True) to train without them; the data "
-            "manifest then lists what was skipped."
+            f"{len(self.rows)} bad row(s) in the training data:\n{listed}\n",
+            fix="fix them, or pass --skip-bad (skip_bad=True) to train without them; the data "
+            "manifest then lists what was skipped",
         )
 
 
@@ -227,7 +229,7 @@ def _read_jsonl(path: Path) -> list[Any]:
 # --- tokenizing -----------------------------------------------------------------------------
 
 
-class TemplateError(ValueError):
+class TemplateError(TrainingError, ValueError):
     """The tokenizer's chat template cannot be used to mask replies."""
 
 
@@ -246,8 +248,8 @@ def prepare_tokenizer(tokenizer: Any) -> Any:
     """Check the tokenizer has a chat template; reuse EOS as padding if it has no pad token."""
     if not getattr(tokenizer, "chat_template", None):
         raise TemplateError(
-            "the base model's tokenizer has no chat template; train from a chat (instruct) model "
-            "or save a tokenizer with `chat_template` set"
+            "the base model's tokenizer has no chat template",
+            fix="train from a chat (instruct) model, or save its tokenizer with `chat_template`",
         )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token  # never add a token: vLLM would refuse it
@@ -278,8 +280,9 @@ def reply_spans(
         if not (through.startswith(prefix) and text.startswith(through)):
             raise TemplateError(
                 "the chat template renders earlier turns differently once later ones follow "
-                f"(at message {index}), so replies cannot be located to mask the prompt; use a "
-                "template whose rendering of a conversation extends its rendering of any prefix"
+                f"(at message {index}), so replies cannot be located to mask the prompt",
+                fix="use a template whose rendering of a conversation extends its rendering of "
+                "any prefix of it",
             )
         end = len(through.rstrip())
         if end > len(prefix):

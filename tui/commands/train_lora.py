@@ -129,10 +129,9 @@ def _data(args: argparse.Namespace, out: Path) -> Any:
 
 
 def train_lora_command(args: argparse.Namespace) -> int:
-    from agent.brain import BrainError
+    from agent.errors import UttaError
     from agent.paths import data_dir
     from trainers.lora import train_lora
-    from trainers.lora_data import BadRowsError, TemplateError
     from trainers.lora_register import (
         default_brain_name,
         load_into_server,
@@ -149,7 +148,7 @@ def train_lora_command(args: argparse.Namespace) -> int:
         print(f"skipped {row.format(data.source)}")
     try:
         result = train_lora(config, data, progress=not args.quiet)
-    except (BadRowsError, TemplateError, BrainError, OSError) as error:
+    except (UttaError, OSError) as error:
         raise CommandError(f"training failed: {error}") from None
     print(result.summary())
     kind = args.kind or ("vllm" if args.load_into_server or running_server() else "local")
@@ -158,7 +157,7 @@ def train_lora_command(args: argparse.Namespace) -> int:
     if args.load_into_server:
         try:
             record = load_into_server(out, name, base=config.base)
-        except BrainError as error:
+        except UttaError as error:
             raise CommandError(f"the brain is registered but not loaded: {error}") from None
         print(f"loaded into the vLLM server at {record.base_url} as '{name}'")
     print(f"swap it in with `utta chat --persona {args.persona} --brain {name}`")
