@@ -241,6 +241,23 @@ def test_the_adapter_folder_says_how_it_was_made(trained) -> None:
     assert not any(path.name.startswith("checkpoints-") for path in folder.iterdir())
 
 
+def test_training_stops_early_and_keeps_the_best_epoch(tiny_base: Path, tmp_path: Path) -> None:
+    """Validation replies the training rows contradict: once the model learns "um N?", the
+    validation loss rises, training stops after ``patience`` epochs without a new best, and
+    the best epoch's adapter is the one saved."""
+    contradicted = [
+        {"messages": [*row["messages"][:2], {"role": "assistant", "content": "no. you cant"}]}
+        for row in persona_rows(4)
+    ]
+    data = ChatData.from_rows(persona_rows(16), contradicted)
+    cfg = config(tiny_base, tmp_path / "out", epochs=12, lr=5e-2, early_stopping_patience=1)
+    result = train_lora(cfg, data, log=lambda _: None, progress=False)
+    val = [h.val_loss for h in result.history]
+    assert result.stopped_early and len(val) < 12
+    assert result.best_val_loss == pytest.approx(min(val))  # type: ignore[type-var]
+    assert result.best_epoch == val.index(min(val)) + 1 and result.best_epoch < len(val)
+
+
 # --- QLoRA ----------------------------------------------------------------------------------
 
 
