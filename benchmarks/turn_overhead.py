@@ -4,8 +4,8 @@
 
 Both stream the same messages (the agent's own request, built once) from the same real vLLM
 server with the same sampling (greedy, fixed token budget); the agent also updates the student
-state and memory and commits both turns to a real SQLite transcript. Calls are interleaved so
-drift hits both alike. Target: ≤ 5 % overhead (median).
+state and memory and commits both turns to a real SQLite transcript. Calls are interleaved, in
+alternating order, so drift hits both alike. Target: ≤ 5 % overhead (median).
 Writes benchmarks/results/turn_overhead.json.
 """
 
@@ -72,28 +72,36 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
         await direct()
         await through_agent()
     agent_times, direct_times = [], []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        direct_reply = await direct()
-        direct_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        agent_reply = await through_agent()
-        agent_times.append(time.perf_counter() - started)
+    for round_ in range(rounds):
+        # Alternate which goes first, so neither always meets a just-warmed server.
+        order = (direct, through_agent) if round_ % 2 == 0 else (through_agent, direct)
+        for call in order:
+            started = time.perf_counter()
+            reply = await call()
+            elapsed = time.perf_counter() - started
+            if call is direct:
+                direct_times.append(elapsed)
+                direct_reply = reply
+            else:
+                agent_times.append(elapsed)
+                agent_reply = reply
     assert agent_reply.strip() == direct_reply.strip(), (agent_reply, direct_reply)
     await brain.aclose()
     await client.close()
     median_agent, median_direct = statistics.median(agent_times), statistics.median(direct_times)
+    paired = [a / d - 1 for a, d in zip(agent_times, direct_times, strict=True)]
     return {
         "direct openai call median (s)": median_direct,
         "agent turn median (s)": median_agent,
-        "overhead (%)": (median_agent / median_direct - 1) * 100,
+        "overhead of medians (%)": (median_agent / median_direct - 1) * 100,
+        "median paired overhead (%)": statistics.median(paired) * 100,
         "rounds": rounds,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
     with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
         results = asyncio.run(measure(args.rounds, served, Path(tmp) / "bench.db"))
