@@ -1,26 +1,14 @@
-"""`utta train lora | openai | dspy | status | cancel` — each trainer registers its own action."""
+"""`utta train lora | openai | dspy | status | cancel` — each trainer registers its own actions."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 
-# Modules with ``register(subparsers)``; each adds one or more `utta train` actions.
-TRAINER_COMMANDS = (
-    "tui.commands.train_lora",
-    "tui.commands.train_openai",
-    "tui.commands.train_dspy",
-)
+from tui.commands import train_dspy, train_lora, train_openai
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("train", help="build a better brain from logged sessions")
     sub = parser.add_subparsers(dest="train_command", metavar="METHOD", required=True)
-    for name in TRAINER_COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue  # that trainer is not built yet
+    for module in (train_lora, train_dspy, train_openai):
         module.register(sub)
