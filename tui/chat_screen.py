@@ -131,11 +131,7 @@ class ChatScreen(Screen[None]):
             return
         turn = self.agent.last_turn
         student.text = turn.student if turn else student.text
-        student.turn_id = self._last_student_turn_id()
-
-    def _last_student_turn_id(self) -> int | None:
-        recorder = self.agent.recorder
-        return getattr(recorder, "last_student_turn_id", None)
+        student.turn_id = self.practice.ensure_session().last_student_turn_id
 
     def _undo(self, text: str, teacher: Bubble, student: Bubble) -> None:
         teacher.remove()

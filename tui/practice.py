@@ -24,25 +24,29 @@ class Practice:
     agent: StudentAgent
     store: Store
     trainee: str
-    session_id: int | None = None
+    recorder: SessionRecorder | None = None
+    """Logs this session; created with the session, on the first message."""
     turns: list = field(default_factory=list)
     """TurnRows already in the transcript (a resumed session), for display."""
     unsent: str = ""
     """A resumed session's last teacher message that never got a reply; goes back in the input."""
 
-    def ensure_session(self) -> int:
+    @property
+    def session_id(self) -> int | None:
+        return self.recorder.session_id if self.recorder else None
+
+    def ensure_session(self) -> SessionRecorder:
         """Sessions are created on the first message, so opening and quitting leaves nothing."""
-        if self.session_id is None:
-            recorder = SessionRecorder.start(
+        if self.recorder is None:
+            self.recorder = SessionRecorder.start(
                 self.store, self.agent.persona.id, self.trainee, self.agent.brain.id
             )
-            self.session_id = recorder.session_id
-            self.agent.recorder = recorder
-        return self.session_id
+            self.agent.recorder = self.recorder
+        return self.recorder
 
     def end(self) -> None:
-        if self.session_id is not None:
-            self.store.end_session(self.session_id)
+        if self.recorder is not None:
+            self.recorder.end()
 
 
 def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
@@ -99,7 +103,7 @@ def resume_practice(session_id: int, brain_name: str | None, store: Store, perso
     brain = build_brain(brain_name or last_brain, store, persona)
     agent = StudentAgent(persona, brain, memory=memory, state=state, recorder=recorder)
     turns, unsent = recorder.turns(), recorder.unanswered or ""
-    return Practice(agent, store, session.trainee, session_id, turns, unsent)
+    return Practice(agent, store, session.trainee, recorder, turns, unsent)
 
 
 def swappable_brains(store: Store, persona: Persona) -> list[tuple[str, str]]:
