@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
+from agent.brain import Brain, BrainError, BrainRequest
+from agent.brains.offline import OfflineBrain
 from personas.loader import PersonaLibrary
 from transcripts.store import Store
 from tui.app import UttaApp
@@ -137,3 +140,61 @@ async def test_help_screen_lists_binding_ids(tmp_path: Path) -> None:
 async def test_every_shipped_persona_opens_and_answers(tmp_path: Path, persona_id: str) -> None:
     async with make_app(tmp_path / "chat.db", persona_id=persona_id).run_test() as pilot:
         assert await send(pilot, "hi! what do you like to do?")
+
+
+class SlowBrain(Brain):
+    """A brain of our own interface that streams slowly, or fails after its first chunk."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__(id="slow", name="slow", description="streams one word a second")
+        self.fail = fail
+
+    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+        yield "um "
+        if self.fail:
+            raise BrainError("the model server hung up", fix="swap to the offline brain")
+        for word in ["i", "think", "it", "is", "35"]:
+            await asyncio.sleep(1.0)
+            yield word + " "
+
+
+async def _open_with(pilot: Pilot, brain: Brain) -> ChatScreen:
+    screen = chat(pilot.app)
+    await wait_until(pilot, lambda: screen.practice is not None)
+    screen.practice.agent.brain = brain  # as if it had been chosen at start
+    return screen
+
+
+async def test_escape_stops_a_reply_restores_the_message_and_logs_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    async with make_app(db, persona_id="maya").run_test(size=(120, 40)) as pilot:
+        screen = await _open_with(pilot, SlowBrain())
+        teacher_input = screen.query_one("#teacher-input", Input)
+        teacher_input.value = "What is 52 - 27?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(b.text.startswith("um") for b in screen.query(Bubble)))
+        assert teacher_input.value == ""
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.replying and not screen.query(Bubble))
+        assert teacher_input.value == "What is 52 - 27?"
+        assert len(screen.practice.agent.memory) == 0
+        session_id = screen.practice.session_id
+    assert Store(db).turns(session_id) == []
+
+
+async def test_a_failing_brain_shows_the_error_and_keeps_the_chat_usable(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    async with make_app(db, persona_id="maya").run_test(size=(120, 40)) as pilot:
+        screen = await _open_with(pilot, SlowBrain(fail=True))
+        shown: list[str] = []
+        notify = screen.notify
+        screen.notify = lambda message, **kw: (shown.append(message), notify(message, **kw))[1]
+        screen.query_one("#teacher-input", Input).value = "What is 52 - 27?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not screen.replying and not screen.query(Bubble))
+        assert any("hung up" in m and "swap to the offline brain" in m for m in shown)
+        assert screen.query_one("#teacher-input", Input).value == "What is 52 - 27?"
+        session_id = screen.practice.session_id
+        screen.practice.agent.brain = OfflineBrain(screen.practice.agent.persona)
+        assert await send(pilot, "What is 52 - 27?")  # the same chat goes on
+    assert [t.role for t in Store(db).turns(session_id)] == ["teacher", "student"]
