@@ -25,6 +25,11 @@ def database_path() -> Path:
     return Path(override).expanduser() if override else data_dir() / "utta.db"
 
 
+def keymap_path() -> Path:
+    """A JSON object mapping key-binding ids (see the chat's help screen) to keys."""
+    return data_dir() / "keymap.json"
+
+
 def user_personas_dirs() -> list[Path]:
     """User persona folders (after the shipped ones): the env var's first, then the data dir."""
     folders = [

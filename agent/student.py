@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -117,7 +118,12 @@ class StudentAgent:
             completion_tokens=brain.usage.completion_tokens,
             state=next_state,
         )
-        self.recorder.student_replied(turn)
+        try:
+            self.recorder.student_replied(turn)
+        except Exception:
+            with suppress(Exception):  # the store may be what failed; keep the original error
+                self.recorder.teacher_withdrawn()
+            raise
         self.memory.add_exchange(message, reply)
         self.state = next_state
         self.last_turn = turn

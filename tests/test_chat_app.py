@@ -178,8 +178,9 @@ async def test_escape_stops_a_reply_restores_the_message_and_logs_nothing(tmp_pa
         await wait_until(pilot, lambda: not screen.replying and not screen.query(Bubble))
         assert teacher_input.value == "What is 52 - 27?"
         assert len(screen.practice.agent.memory) == 0
-        session_id = screen.practice.session_id
-    assert Store(db).turns(session_id) == []
+        assert Store(db).turns(screen.practice.session_id) == []
+        await pilot.press("ctrl+q")
+    assert Store(db).sessions() == []  # a session with no exchange is not kept
 
 
 async def test_a_failing_brain_shows_the_error_and_keeps_the_chat_usable(tmp_path: Path) -> None:
@@ -198,3 +199,47 @@ async def test_a_failing_brain_shows_the_error_and_keeps_the_chat_usable(tmp_pat
         screen.practice.agent.brain = OfflineBrain(screen.practice.agent.persona)
         assert await send(pilot, "What is 52 - 27?")  # the same chat goes on
     assert [t.role for t in Store(db).turns(session_id)] == ["teacher", "student"]
+
+
+async def test_resume_with_a_brain_that_cannot_be_built_loses_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    store = Store(db)
+    session_id = store.start_session("maya", "kim", "offline")
+    store.add_turn(session_id, "teacher", "What is 52 - 27?")  # then the process died
+    async with make_app(db, resume=session_id, brain="maya-typo").run_test() as pilot:
+        screen = chat(pilot.app)
+        await wait_until(pilot, lambda: screen.load_error is not None)
+        assert "maya-typo" in str(screen.load_error)
+        shown: list[str] = []
+        notify = screen.notify
+        screen.notify = lambda message, **kw: (shown.append(message), notify(message, **kw))[1]
+        screen.query_one("#teacher-input", Input).value = "hello?"
+        await pilot.press("enter")
+        assert any("maya-typo" in message for message in shown)  # the reason, not "wait"
+    assert [t.text for t in store.turns(session_id)] == ["What is 52 - 27?"]
+
+
+async def test_a_swap_that_breaks_unexpectedly_is_refused_and_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    Store(db).save_brain("odd", "openai", {"model": "m", "max_tokens": "lots"}, "maya")
+    async with make_app(db, persona_id="maya").run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is 52 - 27?")
+        screen = chat(pilot.app)
+        screen._swap_to("odd")
+        await wait_until(
+            pilot,
+            lambda: any("refused" in b.text for b in screen.query(Bubble) if b.role == "system"),
+        )
+        assert screen.practice.agent.brain.id == "offline"
+        assert await send(pilot, "How did you get that?")
+        session_id = screen.practice.session_id
+    [swap] = Store(db).swaps(session_id)
+    assert (swap.to_brain, swap.accepted) == ("odd", False) and "lots" in swap.reason
+
+
+async def test_a_user_keymap_rebinds_a_key_by_its_id(tmp_path: Path, utta_home: Path) -> None:
+    (utta_home / "keymap.json").write_text('{"chat.feedback": "ctrl+r"}')
+    async with make_app(tmp_path / "chat.db", persona_id="maya").run_test() as pilot:
+        await send(pilot, "What is 52 - 27?")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, FeedbackScreen))

@@ -107,6 +107,11 @@ def test_brains_add_list_show_compare_remove(capsys) -> None:
     assert "spec.adapter" in compared and "lineage.metrics.val_loss" in compared
     assert main(["brains", "add", "x", "--kind", "nope"]) == 2
     assert "choose one of" in capsys.readouterr().err
+    assert (
+        main(["brains", "add", "x", "--kind", "openai", "-o", "model=m", "-o", "colour=red"]) == 1
+    )
+    assert "colour" in capsys.readouterr().err  # a bad option is refused before it is saved
+    assert "x" not in [b.name for b in Store().brains()]
     assert main(["brains", "remove", "maya-b"]) == 0
     assert [b.name for b in Store().brains()] == ["maya-a"]
     assert main(["brains", "remove", "maya-b"]) == 1

@@ -106,3 +106,15 @@ async def test_the_key_is_used_but_lands_in_no_file_log_or_export(
     assert KEY not in caplog.text
     out = capsys.readouterr()
     assert KEY not in out.out and KEY not in out.err
+
+
+def test_brain_specs_lineage_and_swap_reasons_are_stored_redacted(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t.db")
+    store.save_brain("b", "openai", {"model": "m", "api_key": KEY}, "maya", {"note": f"k={KEY}"})
+    session_id = store.start_session("maya", "kim", "offline")
+    store.record_swap(session_id, "offline", "b", False, f"server said: bad key {KEY}")
+    row = store.brain("b")
+    assert row.spec["api_key"] == "[redacted]" and row.lineage == {"note": "k=[redacted]"}
+    assert "[redacted]" in store.swaps(session_id)[0].reason
+    store.close()
+    assert all(KEY.encode() not in p.read_bytes() for p in files_under(tmp_path))

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from agent.secrets import redact_secrets
 from transcripts.store import Store
 
 
@@ -35,5 +36,6 @@ def export_jsonl(store: Store, session_ids: Iterable[int], out: TextIO) -> int:
     """
     documents = [session_document(store, session_id) for session_id in session_ids]
     for document in documents:
-        out.write(json.dumps(document, ensure_ascii=False) + "\n")
+        # Redacted again: a database written before the store redacted must not leak via exports.
+        out.write(redact_secrets(json.dumps(document, ensure_ascii=False)) + "\n")
     return len(documents)

@@ -44,7 +44,8 @@ where feedback.id = (select max(f.id) from feedback f where f.turn_id = feedback
 
 def _dumps(value: Any, what: str) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False)
+        # Specs, lineage and states are written as JSON text: redact the text as a whole.
+        return redact_secrets(json.dumps(value, ensure_ascii=False))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{what} must be JSON-serialisable: {error}") from None
 
@@ -120,6 +121,23 @@ class Store:
         with write_transaction(self.db):
             self._require_session(session_id)
             self.db["sessions"].update(session_id, {"ended_at": utc_now()})
+
+    @_serialised
+    def discard_if_empty(self, session_id: int) -> bool:
+        """Delete a session that never got a turn (and its swaps); ``True`` if it was deleted.
+
+        A chat opened, swapped or cancelled without one exchange leaves nothing behind.
+        """
+        with write_transaction(self.db):
+            self._require_session(session_id)
+            (turns,) = self.db.execute(
+                "select count(*) from turns where session_id = ?", [session_id]
+            ).fetchone()
+            if turns:
+                return False
+            self.db.execute("delete from brain_swaps where session_id = ?", [session_id])
+            self.db.execute("delete from sessions where id = ?", [session_id])
+        return True
 
     @_serialised
     def session(self, session_id: int) -> SessionRow:
@@ -264,7 +282,7 @@ class Store:
                     "from_brain": from_brain,
                     "to_brain": to_brain,
                     "accepted": int(accepted),
-                    "reason": reason,
+                    "reason": _redacted(reason),
                     "created_at": utc_now(),
                 }
             )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
 
+from agent.paths import keymap_path
 from personas.loader import PersonaLibrary
 from tui.chat_screen import ChatScreen
 from tui.screens import PersonaPicker
@@ -43,6 +46,7 @@ class UttaApp(App[None]):
         self.chat: ChatScreen | None = None
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         if self.resume is not None:
             self._resume(self.resume)
         elif self.persona_id is not None:
@@ -50,6 +54,22 @@ class UttaApp(App[None]):
         else:
             problems = [str(p) for p in self.library.problems]
             self.push_screen(PersonaPicker(self.library.list(), problems), self._start)
+
+    def _apply_keymap(self) -> None:
+        """Rebind keys by binding id from the keymap file, e.g. {"chat.feedback": "ctrl+r"}."""
+        path = keymap_path()
+        if not path.exists():
+            return
+        try:
+            keymap = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(keymap, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()
+            ):
+                raise ValueError('expected an object like {"chat.feedback": "ctrl+r"}')
+        except (OSError, ValueError) as error:
+            self.notify(f"{path}: {error}; using the default keys", severity="warning", timeout=15)
+            return
+        self.set_keymap(keymap)
 
     def _start(self, persona_id: str | None) -> None:
         if persona_id is None:
@@ -83,5 +103,9 @@ class UttaApp(App[None]):
 
     async def action_quit(self) -> None:
         if self.practice is not None:
-            self.practice.end()
+            try:
+                self.practice.end()
+            except sqlite3.Error as error:  # quitting must work even when the disk does not
+                self.notify(f"could not stamp the session's end: {error}", severity="warning")
+            await self.practice.agent.brain.aclose()
         self.exit()

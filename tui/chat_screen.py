@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -39,6 +41,8 @@ class ChatScreen(Screen[None]):
         self.initial_title = title
         self.open_practice = open_practice
         self.practice: Practice | None = None
+        self.load_error: Exception | None = None
+        """Why the session could not start; shown again whenever the trainee tries to send."""
         self.reply_worker: Worker | None = None
 
     @property
@@ -79,7 +83,8 @@ class ChatScreen(Screen[None]):
         messages.scroll_end(animate=False)
 
     def _load_failed(self, error: Exception) -> None:
-        self.query_one(BrainLine).update(f"[red]could not start:[/red] {error}")
+        self.load_error = error
+        self.query_one(BrainLine).update(f"[red]could not start:[/red] {escape(str(error))}")
         self.notify(str(error), title="Could not start the session", severity="error", timeout=30)
 
     def _show_brain(self) -> None:
@@ -99,10 +104,19 @@ class ChatScreen(Screen[None]):
         if not text or self.replying:
             return
         if self.practice is None:
-            self.notify("The student is still getting ready; try again in a moment.")
+            if self.load_error is not None:
+                self.notify(
+                    f"{self.load_error} — quit (Ctrl+Q) and start again once it is fixed",
+                    title="The session could not start",
+                    severity="error",
+                    timeout=15,
+                )
+            else:
+                self.notify("The student is still getting ready; try again in a moment.")
+            return
+        if not self._store_ok(self.practice.ensure_session):
             return
         event.input.value = ""
-        self.practice.ensure_session()
         messages = self.query_one("#messages", VerticalScroll)
         teacher = Bubble("teacher", text)
         student = Bubble("student")
@@ -173,8 +187,8 @@ class ChatScreen(Screen[None]):
                     rewrite=result.rewrite,
                     note=result.note,
                 )
-            except ValueError as error:
-                self.notify(str(error), title="Feedback not saved", severity="error")
+            except (ValueError, sqlite3.Error) as error:
+                self.notify(str(error), title="Feedback not saved", severity="error", timeout=15)
                 return
             parts = [
                 f"rated {result.rating}/5" if result.rating else "",
@@ -208,25 +222,48 @@ class ChatScreen(Screen[None]):
 
         if name is None or name == self.agent.brain.id:
             return
-        self.practice.ensure_session()
+        if not self._store_ok(self.practice.ensure_session):
+            return
         self._system_note(f"— asking {name} to take over… —")
+        old, brain = self.agent.brain, None
         try:
             brain = await asyncio.to_thread(
                 build_brain, name, self.practice.store, self.agent.persona
             )
             await self.agent.swap(brain)
-        except (SwapRefused, BrainError) as error:
+        except Exception as error:  # whatever went wrong, the current brain keeps answering
+            if brain is not None:
+                await brain.aclose()
+            reason = (
+                str(error) if isinstance(error, BrainError) else f"{type(error).__name__}: {error}"
+            )
             if not isinstance(error, SwapRefused):  # refused before a health check could run
-                self.agent.refuse_swap(name, str(error))
+                self._store_ok(lambda: self.agent.refuse_swap(name, reason))
             self._system_note(
-                f"— swap to {name} refused: {error} — {self.agent.brain.name} keeps answering —",
+                f"— swap to {name} refused: {reason} — {self.agent.brain.name} keeps answering —",
                 error=True,
             )
-            self.notify(str(error), title="Swap refused", severity="error", timeout=15)
+            self.notify(reason, title="Swap refused", severity="error", timeout=15)
             return
+        await old.aclose()  # a local model or HTTP pool must not outlive its turn
         self._show_brain()
         self._system_note(f"— now answering: {brain.name} —")
         self.notify(f"{brain.name} is answering now.", title="Brain swapped")
+
+    def _store_ok(self, write: Callable[[], object]) -> bool:
+        """Run a transcript write; on a database error say so and return False (no crash)."""
+        try:
+            write()
+        except sqlite3.Error as error:
+            self.notify(
+                f"The transcript could not be written ({error}); nothing was sent. Check the "
+                "disk and `utta --db`, then try again.",
+                title="Database error",
+                severity="error",
+                timeout=20,
+            )
+            return False
+        return True
 
     def _system_note(self, text: str, *, error: bool = False) -> None:
         messages = self.query_one("#messages", VerticalScroll)

@@ -9,12 +9,18 @@ from dataclasses import dataclass, field
 
 from agent.brain import Brain, BrainError
 from agent.memory import ConversationMemory
-from agent.registry import DEFAULT_BRAIN, BrainContext, BrainSpec, create_brain
+from agent.registry import (
+    DEFAULT_BRAIN,
+    BrainContext,
+    BrainSpec,
+    available_kinds,
+    create_brain,
+)
 from agent.state import StudentState
 from agent.student import StudentAgent
 from personas.schema import Persona
 from transcripts.recorder import SessionRecorder
-from transcripts.store import Store
+from transcripts.store import Store, UnknownBrain
 
 
 @dataclass
@@ -45,23 +51,23 @@ class Practice:
         return self.recorder
 
     def end(self) -> None:
-        if self.recorder is not None:
+        """Stamp the session ended, or drop it if no exchange was ever completed."""
+        if self.recorder is not None and not self.store.discard_if_empty(self.session_id):
             self.recorder.end()
 
 
 def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
-    """A registered brain by name, else a brain kind that needs no options (e.g. ``offline``)."""
-    record = _registered(store, name)
-    if record is not None:
-        return record
-    return BrainSpec(name=name, kind=name, persona_id=persona.id)
+    """A registered brain by name, else a brain kind that needs no options (e.g. ``offline``).
 
-
-def _registered(store: Store, name: str) -> BrainSpec | None:
+    Raises :class:`~transcripts.store.UnknownBrain` (it lists the saved brains) for a name that
+    is neither, so a typo is not reported as an unknown brain kind.
+    """
     try:
         row = store.brain(name)
-    except KeyError:  # UnknownBrain: not registered, so maybe a bare kind
-        return None
+    except UnknownBrain:
+        if name in available_kinds():
+            return BrainSpec(name=name, kind=name, persona_id=persona.id)
+        raise
     return BrainSpec(
         name=row.name, kind=row.kind, options=dict(row.spec), persona_id=row.persona_id
     )
@@ -92,15 +98,16 @@ def resume_practice(session_id: int, brain_name: str | None, store: Store, perso
     """
     session = store.session(session_id)
     persona = persona_for(session.persona_id)
+    accepted = [s for s in store.swaps(session_id) if s.accepted]
+    last_brain = accepted[-1].to_brain if accepted else session.brain_at_start
+    # Before resume() withdraws an unanswered message: if the brain fails, nothing is touched.
+    brain = build_brain(brain_name or last_brain, store, persona)
     recorder = SessionRecorder.resume(store, session_id)
     memory = ConversationMemory()
     for teacher, student in recorder.exchanges():
         memory.add_exchange(teacher, student)
     saved = recorder.latest_state()
     state = StudentState.from_dict(saved) if saved else StudentState.initial(persona)
-    accepted = [s for s in store.swaps(session_id) if s.accepted]
-    last_brain = accepted[-1].to_brain if accepted else session.brain_at_start
-    brain = build_brain(brain_name or last_brain, store, persona)
     agent = StudentAgent(persona, brain, memory=memory, state=state, recorder=recorder)
     turns, unsent = recorder.turns(), recorder.unanswered or ""
     return Practice(agent, store, session.trainee, recorder, turns, unsent)

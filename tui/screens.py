@@ -109,6 +109,7 @@ class FeedbackScreen(ModalScreen[FeedbackResult | None]):
         return FeedbackResult(flagged, rating, rewrite, note)
 
 
+KEYMAP_HINT = 'keymap.json in the data directory, e.g. {"chat.feedback": "ctrl+r"}'
 HELP_TEXT = """\
 [b]Teaching the student[/b]
 Type a message and press Enter. The reply streams in; Escape stops it and puts
@@ -145,7 +146,11 @@ class HelpScreen(ModalScreen[None]):
             for key, text, binding_id in self.key_rows
         )
         with Vertical(id="help-dialog"):
-            yield Static(HELP_TEXT + "\n[b]Keys[/b] (ids for your keymap)\n" + keys)
+            yield Static(
+                HELP_TEXT
+                + "\n[b]Keys[/b] (rebind by id in keymap.json in the data directory)\n"
+                + keys
+            )
             yield Button("Close", id="close-help")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -67,7 +67,6 @@ class OfflineBrain(Brain):
             _Candidate(teacher, student, "on_task", None, None) for teacher, student in approved
         ]
         self._index = BM25Okapi([_tokens(c.teacher) or ["_"] for c in self._candidates])
-        self._last_replies: list[str] = []
 
     @staticmethod
     def _from_example(example: Example) -> _Candidate:

@@ -154,8 +154,8 @@ def add_brain(args: argparse.Namespace) -> int:
         raise CommandError(str(error), code=2) from None
     options = _options(args.option)
     store = _store()
-    if args.check:
-        _health(args.name, args.kind, options, args.persona, store)
+    # Always built once, so a bad option is refused here and not in the middle of a lesson.
+    _verify(args.name, args.kind, options, args.persona, health=args.check)
     store.save_brain(args.name, args.kind, options, persona_id=args.persona)
     print(f"registered {args.name} ({args.kind}); swap to it in the chat with Ctrl+B")
     return 0
@@ -174,21 +174,28 @@ def remove_brain(args: argparse.Namespace) -> int:
 
 def check_brain(args: argparse.Namespace) -> int:
     row = _get(args.name)
-    _health(row.name, row.kind, row.spec, args.persona or row.persona_id, _store())
+    _verify(row.name, row.kind, row.spec, args.persona or row.persona_id, health=True)
     return 0
 
 
-def _health(name: str, kind: str, options: dict, persona_id: str | None, store) -> None:
+def _verify(name: str, kind: str, options: dict, persona_id: str | None, *, health: bool) -> None:
+    """Build the brain (checking its options); with ``health``, also run its health check."""
     from agent.brain import BrainError
     from agent.registry import BrainContext, BrainSpec, create_brain
-    from personas.loader import PersonaLibrary
+    from personas.loader import PersonaLibrary, UnknownPersona
 
     library = PersonaLibrary()
-    persona = library.get(persona_id) if persona_id else library.list()[0]
+    try:
+        persona = library.get(persona_id) if persona_id else library.list()[0]
+    except UnknownPersona as error:
+        raise CommandError(str(error)) from None
     try:
         brain = create_brain(BrainSpec(name, kind, options, persona_id), BrainContext(persona))
-    except BrainError as error:
-        raise CommandError(str(error)) from None
+    except (BrainError, ValueError, TypeError) as error:
+        raise CommandError(f"brain '{name}' cannot be built: {error}") from None
+    if not health:
+        asyncio.run(brain.aclose())
+        return
 
     async def probe():
         try:
@@ -196,7 +203,7 @@ def _health(name: str, kind: str, options: dict, persona_id: str | None, store) 
         finally:
             await brain.aclose()
 
-    health = asyncio.run(probe())
-    if not health.ok:
-        raise CommandError(f"{name} is not healthy: {health.detail}")
-    print(f"{name}: healthy {('— ' + health.detail) if health.detail else ''}".rstrip())
+    result = asyncio.run(probe())
+    if not result.ok:
+        raise CommandError(f"{name} is not healthy: {result.detail}")
+    print(f"{name}: healthy {('— ' + result.detail) if result.detail else ''}".rstrip())

@@ -52,7 +52,6 @@ def run_chat(args: argparse.Namespace) -> int:
             Store().session(args.resume)
         except UnknownSession as error:
             raise CommandError(str(error)) from None
-    from agent.brain import BrainError
     from tui.app import UttaApp
 
     def open_store():
@@ -68,9 +67,5 @@ def run_chat(args: argparse.Namespace) -> int:
         resume=args.resume,
         library=library,
     )
-    try:
-        app.run()
-    except BrainError as error:
-        raise CommandError(str(error)) from None
+    app.run()
     return app.return_code or 0
-
