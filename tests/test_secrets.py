@@ -118,3 +118,17 @@ def test_brain_specs_lineage_and_swap_reasons_are_stored_redacted(tmp_path: Path
     assert "[redacted]" in store.swaps(session_id)[0].reason
     store.close()
     assert all(KEY.encode() not in p.read_bytes() for p in files_under(tmp_path))
+
+
+def test_masked_keys_and_a_clients_own_key_are_redacted() -> None:
+    from agent.secrets import redact_secrets
+
+    quoted = f"Incorrect API key provided: {KEY[:8]}***{KEY[-4:]}. Or sk-abc***, key-xy**z."
+    assert redact_secrets(quoted) == (
+        "Incorrect API key provided: [redacted]. Or [redacted], [redacted]."
+    )
+    own = "a-key-no-pattern-knows-1234"
+    assert redact_secrets(f"server said: bad {own}", extra=[own, None]) == (
+        "server said: bad [redacted]"
+    )
+    assert redact_secrets("a key-value pair at key stage 2") == "a key-value pair at key stage 2"
