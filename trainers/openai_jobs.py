@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agent.keys import KEY_FIX
+from agent.openai_errors import server_message
+from agent.secrets import redact_secrets
 from trainers.errors import TrainingError
 from transcripts.connection import utc_now
 from transcripts.jobs import TERMINAL_STATUSES, JobRow, update_job
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from transcripts.store import Store
 
 PROVIDER = "openai"
-_KEYLIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{4,}")
 _MAX_FAILED_POLLS = 20
 
 
@@ -73,28 +73,22 @@ def make_client(base_url: str, *, timeout: float = 60.0, max_retries: int = 2) -
     return OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=max_retries)
 
 
-def redact(text: str, client: OpenAI | None = None) -> str:
-    """``text`` with the client's key, and anything shaped like a key, replaced."""
-    key = getattr(client, "api_key", None)
-    if key:
-        text = text.replace(key, "[redacted]")
-    return _KEYLIKE.sub("[redacted]", text)
-
-
 def explain(error: Exception, base_url: str, client: OpenAI | None = None) -> TrainingError:
-    """An ``openai`` SDK exception as a :class:`TrainingError` a trainer can act on."""
+    """An ``openai`` SDK exception as a :class:`TrainingError` a trainer can act on; what the
+    server said is shown redacted (the client's key, known keys, key shapes, masked keys)."""
     import openai
 
     host = host_of(base_url)
     where = "OpenAI" if host == "api.openai.com" else f"the server at {host}"
+    key = [getattr(client, "api_key", None)]
+    said = redact_secrets(server_message(error), extra=key)
     if isinstance(error, openai.APIConnectionError):  # includes timeouts
         return TrainingError(f"could not reach {where}", fix="check the connection and --base-url")
     if isinstance(error, openai.AuthenticationError):
         return TrainingError(f"{where} did not accept the API key", fix=KEY_FIX)
     if isinstance(error, openai.PermissionDeniedError):
         return TrainingError(
-            f"{where} refused: {redact(_server_message(error), client)}",
-            fix="check that your organisation may fine-tune this model",
+            f"{where} refused: {said}", fix="check that your organisation may fine-tune this model"
         )
     if isinstance(error, openai.RateLimitError):
         if getattr(error, "code", None) == "insufficient_quota":
@@ -102,24 +96,12 @@ def explain(error: Exception, base_url: str, client: OpenAI | None = None) -> Tr
         return TrainingError(f"{where} is rate-limiting requests", fix="try again in a minute")
     if isinstance(error, openai.NotFoundError):
         return TrainingError(
-            f"{where} found no such thing: {redact(_server_message(error), client)}",
+            f"{where} found no such thing: {said}",
             fix="check the job id (`utta train status`) or the model name",
         )
     if isinstance(error, openai.APIStatusError):
-        return TrainingError(
-            f"{where} refused the request (HTTP {error.status_code}): "
-            f"{redact(_server_message(error), client)}"
-        )
-    return TrainingError(f"{where}: {redact(str(error), client)}")
-
-
-def _server_message(error: Any) -> str:
-    body = getattr(error, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(getattr(error, "message", None) or "no reason given")
+        return TrainingError(f"{where} refused the request (HTTP {error.status_code}): {said}")
+    return TrainingError(f"{where}: {redact_secrets(str(error), extra=key)}")
 
 
 # --- starting a job ---------------------------------------------------------------------------

@@ -17,21 +17,21 @@ when the brain first talks to the server.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.keys import KEY_FIX, is_local_url, resolve_base_url, resolve_key
+from agent.openai_errors import server_message
 from agent.registry import BrainContext, BrainSpec, require
+from agent.secrets import redact_secrets
 
 if TYPE_CHECKING:
     import httpx
     from openai import AsyncOpenAI
 
 OPTIONS = ("model", "base_url", "temperature", "max_tokens", "timeout", "max_retries")
-_KEYLIKE = re.compile(r"\b(sk|key)-[A-Za-z0-9_\-*]{4,}")
 
 
 def check_options(kind: str, options: Mapping[str, Any], known: tuple[str, ...]) -> None:
@@ -41,13 +41,6 @@ def check_options(kind: str, options: Mapping[str, Any], known: tuple[str, ...])
             f"the {kind} brain has no option {', '.join(map(repr, unknown))}",
             fix=f"use only: {', '.join(known)}",
         )
-
-
-def redact(text: str, key: str | None) -> str:
-    """``text`` with the key, and anything shaped like a key, replaced by ``[redacted]``."""
-    if key:
-        text = text.replace(key, "[redacted]")
-    return _KEYLIKE.sub("[redacted]", text)
 
 
 class OpenAICompatBrain(Brain):
@@ -171,7 +164,8 @@ class OpenAICompatBrain(Brain):
 
             if isinstance(error, openai.OpenAIError):
                 return Health(ok=False, detail=str(self.explain(error)))
-            return Health(ok=False, detail=redact(f"health check failed: {error}", self._key))
+            detail = f"health check failed: {error}"
+            return Health(ok=False, detail=redact_secrets(detail, extra=[self._key]))
 
     async def _local_health(self) -> Health:
         from agent.serving import list_models
@@ -247,7 +241,7 @@ class OpenAICompatBrain(Brain):
                 "ft:gpt-4o-mini-2024-07-18:org::id)",
             )
         if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
-            detail = redact(_server_message(error), self._key)
+            detail = redact_secrets(server_message(error), extra=[self._key])
             if "context length" in detail.lower():
                 return BrainError(
                     f"the conversation no longer fits the model's context: {detail}",
@@ -263,20 +257,9 @@ class OpenAICompatBrain(Brain):
                 f"{where} had an error (HTTP {error.status_code})", fix="send again in a moment"
             )
         return BrainError(
-            f"the reply from {where} broke off: {redact(str(error), self._key)}",
+            f"the reply from {where} broke off: {redact_secrets(str(error), extra=[self._key])}",
             fix="send again in a moment",
         )
-
-
-def _server_message(error: Any) -> str:
-    body = getattr(error, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if body.get("message"):
-            return str(body["message"])
-    return getattr(error, "message", None) or "no reason given"
 
 
 def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
