@@ -3,23 +3,28 @@
 Built-in brains register through the same group third parties use (see pyproject.toml), so there
 is no special case for ours. A factory is
 ``create(spec: BrainSpec, context: BrainContext) -> Brain`` and must import its heavy
-libraries inside itself, never at module level.
+libraries inside itself, never at module level. :func:`require`, :func:`check_options` and
+:func:`option_number` turn a missing package, an unknown option or a bad option value into a
+:class:`~agent.brain.BrainError` that says what to change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from agent.brain import Brain, BrainError
 from personas.schema import Persona
 
 ENTRY_POINT_GROUP = "utta.brains"
 DEFAULT_BRAIN = "offline"
+
+Number = TypeVar("Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,98 @@ def require(kind: str, *modules: str, extra: str) -> None:
             f"the {kind} brain needs {', '.join(missing)}, which is not installed",
             fix=f"install it with `.venv/bin/pip install -e '.[{extra}]'`",
         )
+
+
+def check_options(kind: str, options: Mapping[str, Any], known: Collection[str]) -> None:
+    """Refuse options the ``kind`` brain does not have (a typo would otherwise be ignored)."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise BrainError(
+            f"the {kind} brain has no option {', '.join(map(repr, unknown))}",
+            fix=f"use only: {', '.join(known)}",
+        )
+
+
+@overload
+def option_number(
+    kind: str,
+    options: Mapping[str, Any],
+    name: str,
+    cast: type[Number],
+    default: Number,
+    *,
+    positive: bool = ...,
+    example: Number | None = ...,
+) -> Number: ...
+@overload
+def option_number(
+    kind: str,
+    options: Mapping[str, Any],
+    name: str,
+    cast: type[Number],
+    default: None,
+    *,
+    positive: bool = ...,
+    example: Number | None = ...,
+) -> Number | None: ...
+def option_number(
+    kind: str,
+    options: Mapping[str, Any],
+    name: str,
+    cast: type[Number],
+    default: Number | None,
+    *,
+    positive: bool = False,
+    example: Number | None = None,
+) -> Number | None:
+    """Option ``name`` as an ``int`` or ``float`` (``cast``), 0 or more (above 0 if
+    ``positive``); ``default`` when it is absent or null. A value that is not such a number
+    ("lots", 2.5 for an int, true) is a :class:`BrainError` naming the option and the fix (which
+    suggests ``example``, else ``default``)."""
+    value = options.get(name)
+    if value is None:
+        return default
+    number = _as_number(value, cast, positive)
+    if number is None:
+        what = "whole number" if cast is int else "number"
+        what = f"a {what} above 0" if positive else f"a {what}, 0 or more"
+        if example is None:
+            example = default if default is not None else cast(1)
+        raise BrainError(
+            f"the {kind} brain's option `{name}` must be {what}, not {value!r}",
+            fix=f"set it to e.g. {name}: {example}, or leave it out",
+        )
+    return number
+
+
+def _as_number(value: Any, cast: type[Number], positive: bool) -> Number | None:
+    if isinstance(value, bool):  # YAML's `yes` is not a temperature
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or (number <= 0 if positive else number < 0):
+        return None
+    if cast is int and not number.is_integer():
+        return None
+    return cast(number)
+
+
+def option_text(
+    kind: str, options: Mapping[str, Any], name: str, default: str | None = None
+) -> str | None:
+    """Option ``name`` as a non-empty string (a name, a path, a URL); ``default`` when it is
+    absent or null. Anything else (a number, a list) is a :class:`BrainError` naming it."""
+    value = options.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip():
+        raise BrainError(
+            f"the {kind} brain's option `{name}` must be text, not {value!r}",
+            fix=f'write it as a string, e.g. {name}: "..."',
+        )
+    return value
 
 
 def create_brain(spec: BrainSpec, context: BrainContext) -> Brain:

@@ -232,8 +232,12 @@ def test_lm_specs() -> None:
 def test_spec_errors_are_brain_errors(persona: Persona) -> None:
     with pytest.raises(BrainError, match="needs an `lm` option"):
         create(BrainSpec("dspy", "dspy", {}), BrainContext(persona))
-    with pytest.raises(BrainError, match="unknown option"):
+    with pytest.raises(BrainError, match="no option 'temprature'"):
         create(BrainSpec("dspy", "dspy", {"lm": {}, "temprature": 1}), BrainContext(persona))
+    with pytest.raises(BrainError, match="option `max_tokens` must be a whole number above 0"):
+        create(BrainSpec("dspy", "dspy", {"lm": {}, "max_tokens": "lots"}), BrainContext(persona))
+    with pytest.raises(BrainError, match="option `temperature` must be a number"):
+        create(BrainSpec("dspy", "dspy", {"lm": {}, "temperature": "hot"}), BrainContext(persona))
 
 
 @pytest.mark.slow

@@ -141,6 +141,20 @@ def test_spec_without_base_is_refused(persona: Persona) -> None:
         create(BrainSpec("broken", "local", {}), BrainContext(persona))
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"base": "m", "temprature": 1}, "no option 'temprature'"),
+        ({"base": "m", "max_new_tokens": "lots"}, "option `max_new_tokens` must be a whole number"),
+        ({"base": "m", "temperature": "hot"}, "option `temperature` must be a number"),
+        ({"base": 5}, "option `base` must be text"),
+    ],
+)
+def test_bad_options_are_brain_errors(persona: Persona, options: dict, expected: str) -> None:
+    with pytest.raises(BrainError, match=expected):
+        create(BrainSpec("broken", "local", options), BrainContext(persona))
+
+
 async def test_consumer_stopping_early_stops_the_generation_thread(
     local_model: LocalModel, persona: Persona
 ) -> None:

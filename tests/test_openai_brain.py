@@ -262,3 +262,11 @@ def test_options_are_checked(request_) -> None:
         create(BrainSpec("x", "openai", {}), context)
     with pytest.raises(BrainError, match="no option 'temprature'"):
         create(BrainSpec("x", "openai", {"model": "m", "temprature": 1}), context)
+    for name, value in (("max_tokens", "lots"), ("temperature", "hot"), ("timeout", 0)):
+        with pytest.raises(BrainError, match=f"option `{name}` must be") as caught:
+            create(BrainSpec("x", "openai", {"model": "m", name: value}), context)
+        assert f"e.g. {name}:" in (caught.value.fix or "")
+    brain = create(
+        BrainSpec("x", "openai", {"model": "m", "max_tokens": "40", "max_retries": 0}), context
+    )
+    assert (brain.max_tokens, brain.max_retries) == (40, 0)

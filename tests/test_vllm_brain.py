@@ -140,6 +140,21 @@ async def test_no_record_and_no_url_says_how_to_start(request_) -> None:
     assert not health.ok and "utta serve vllm --base" in health.detail
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"adaptor": "a"}, "no option 'adaptor'"),
+        ({"max_tokens": "lots"}, "option `max_tokens` must be a whole number above 0"),
+        ({"temperature": "hot"}, "option `temperature` must be a number"),
+        ({"max_lora_rank": "big"}, "option `max_lora_rank` must be a whole number"),
+        ({"adapter_path": 5}, "option `adapter_path` must be text"),
+    ],
+)
+def test_bad_options_are_brain_errors(request_, options: dict, expected: str) -> None:
+    with pytest.raises(BrainError, match=expected):
+        brain(request_, "vllm", **options)
+
+
 async def test_a_remote_vllm_server_never_gets_the_openai_key(
     httpserver, request_, monkeypatch
 ) -> None:

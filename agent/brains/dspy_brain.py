@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.brains.dspy_lm import DEFAULT_MAX_TOKENS, build_lm
-from agent.registry import BrainContext, BrainSpec, require
+from agent.registry import (
+    BrainContext,
+    BrainSpec,
+    check_options,
+    option_number,
+    option_text,
+    require,
+)
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -380,23 +387,20 @@ class DSPyBrain(Brain):
 def create(spec: BrainSpec, context: BrainContext) -> DSPyBrain:
     require("dspy", "dspy", extra="dspy")
     options = spec.options
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise BrainError(
-            f"unknown option(s) for a DSPy brain: {', '.join(unknown)}",
-            fix=f"use only: {', '.join(OPTIONS)}",
-        )
+    check_options("dspy", options, OPTIONS)
     if not isinstance(options.get("lm"), Mapping):
         raise BrainError(
             "the DSPy brain needs an `lm` option",
             fix="e.g. lm: {kind: vllm, base_url: http://localhost:8000/v1, adapter: NAME}",
         )
-    temperature = options.get("temperature")
+    max_tokens = option_number(
+        "dspy", options, "max_tokens", int, DEFAULT_MAX_TOKENS, positive=True
+    )
     return DSPyBrain(
         options["lm"],
-        program=options.get("program"),
+        program=option_text("dspy", options, "program"),
         name=spec.name,
-        temperature=None if temperature is None else float(temperature),
-        max_tokens=int(options.get("max_tokens", DEFAULT_MAX_TOKENS)),
-        prompt_format=str(options.get("prompt_format", "fields")),
+        temperature=option_number("dspy", options, "temperature", float, None, example=0.7),
+        max_tokens=max_tokens,
+        prompt_format=option_text("dspy", options, "prompt_format", "fields") or "fields",
     )

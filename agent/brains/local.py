@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
-from agent.registry import BrainContext, BrainSpec, require
+from agent.registry import (
+    BrainContext,
+    BrainSpec,
+    check_options,
+    option_number,
+    option_text,
+    require,
+)
 
 DEFAULT_MAX_NEW_TOKENS = 60
 DEFAULT_TEMPERATURE = 0.7
@@ -376,21 +383,6 @@ class LocalModel:
             run.finished.set()
 
 
-def _number(options: Mapping[str, Any], key: str, default: float, kind: type) -> Any:
-    value = options.get(key, default)
-    try:
-        number = kind(value)
-        ok = number > 0 or (kind is float and number == 0)
-    except (TypeError, ValueError):
-        number, ok = None, False
-    if not ok:
-        what = "a positive whole number" if kind is int else "a number, 0 or more"
-        raise BrainError(
-            f"option {key} must be {what}, got {value!r}", fix=f"e.g. {key}: {default}"
-        )
-    return number
-
-
 def local_model_from_options(
     options: Mapping[str, Any], *, where: str = "local brain"
 ) -> LocalModel:
@@ -482,15 +474,17 @@ class LocalBrain(Brain):
 
 def create(spec: BrainSpec, context: BrainContext) -> LocalBrain:
     require("local", "torch", "transformers", "peft", extra="train")
-    unknown = sorted(set(spec.options) - set(OPTIONS))
-    if unknown:
-        raise BrainError(
-            f"unknown option(s) for a local brain: {', '.join(unknown)}",
-            fix=f"use only: {', '.join(OPTIONS)}",
-        )
+    options = spec.options
+    check_options("local", options, OPTIONS)
+    for name in ("base", "adapter", "device"):
+        option_text("local", options, name)
+    max_new_tokens = option_number(
+        "local", options, "max_new_tokens", int, DEFAULT_MAX_NEW_TOKENS, positive=True
+    )
+    temperature = option_number("local", options, "temperature", float, DEFAULT_TEMPERATURE)
     return LocalBrain(
-        local_model_from_options(spec.options),
+        local_model_from_options(options),
         name=spec.name,
-        max_new_tokens=_number(spec.options, "max_new_tokens", DEFAULT_MAX_NEW_TOKENS, int),
-        temperature=_number(spec.options, "temperature", DEFAULT_TEMPERATURE, float),
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
     )

@@ -24,7 +24,14 @@ from urllib.parse import urlsplit
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.keys import KEY_FIX, is_local_url, resolve_base_url, resolve_key
 from agent.openai_errors import server_message
-from agent.registry import BrainContext, BrainSpec, require
+from agent.registry import (
+    BrainContext,
+    BrainSpec,
+    check_options,
+    option_number,
+    option_text,
+    require,
+)
 from agent.secrets import redact_secrets
 
 if TYPE_CHECKING:
@@ -32,15 +39,23 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 OPTIONS = ("model", "base_url", "temperature", "max_tokens", "timeout", "max_retries")
+DEFAULT_TEMPERATURE, DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES = 0.7, 150, 30.0, 2
 
 
-def check_options(kind: str, options: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise BrainError(
-            f"the {kind} brain has no option {', '.join(map(repr, unknown))}",
-            fix=f"use only: {', '.join(known)}",
-        )
+def sampling_options(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The numeric options given (temperature, max_tokens, timeout, max_retries), checked and
+    converted; a bad value is a :class:`BrainError` naming the option."""
+    numbers: dict[str, tuple[type, Any, bool]] = {
+        "temperature": (float, DEFAULT_TEMPERATURE, False),
+        "max_tokens": (int, DEFAULT_MAX_TOKENS, True),
+        "timeout": (float, DEFAULT_TIMEOUT, True),
+        "max_retries": (int, DEFAULT_MAX_RETRIES, False),
+    }
+    return {
+        name: option_number(kind, options, name, cast, default, positive=positive)
+        for name, (cast, default, positive) in numbers.items()
+        if options.get(name) is not None
+    }
 
 
 class OpenAICompatBrain(Brain):
@@ -54,10 +69,10 @@ class OpenAICompatBrain(Brain):
         name: str,
         model: str,
         base_url: str | None = None,
-        temperature: float = 0.7,
-        max_tokens: int = 150,
-        timeout: float = 30.0,
-        max_retries: int = 2,
+        temperature: float = DEFAULT_TEMPERATURE,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         description: str | None = None,
     ) -> None:
@@ -266,7 +281,10 @@ def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
     require("openai", "openai", "httpx", extra="openai")
     options = dict(spec.options)
     check_options("openai", options, OPTIONS)
-    model = options.pop("model", None)
+    options.update(sampling_options("openai", options))
+    options["base_url"] = option_text("openai", options, "base_url")
+    model = option_text("openai", options, "model")
+    options.pop("model", None)
     if not model:
         raise BrainError(
             f"brain '{spec.name}' needs a `model` option",

@@ -21,9 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from agent.brain import BrainError, Health
-from agent.brains.openai_compat import OpenAICompatBrain, check_options
+from agent.brains.openai_compat import OpenAICompatBrain, sampling_options
 from agent.keys import LOCAL_PLACEHOLDER_KEY
-from agent.registry import BrainContext, BrainSpec, require
+from agent.registry import (
+    BrainContext,
+    BrainSpec,
+    check_options,
+    option_number,
+    option_text,
+    require,
+)
 
 OPTIONS = (
     "base_url", "adapter", "adapter_path", "base", "max_lora_rank",
@@ -148,6 +155,12 @@ def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
 
     options = dict(spec.options)
     check_options("vllm", options, OPTIONS)
+    options.update(sampling_options("vllm", options))
+    options["max_lora_rank"] = option_number(
+        "vllm", options, "max_lora_rank", int, None, positive=True, example=16
+    )
+    for name in ("base_url", "adapter", "adapter_path", "base"):
+        options[name] = option_text("vllm", options, name)
     server_url = options.pop("base_url", None)
     base = options.pop("base", None)
     if server_url is None or base is None:
