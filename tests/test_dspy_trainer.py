@@ -35,6 +35,7 @@ from trainers.dspy_trainer import (
     DSPyTrainingError,
     train_dspy,
 )
+from trainers.lineage import LINEAGE_KEYS
 from transcripts import Store
 from transcripts.recorder import SessionRecorder
 from tui.cli import main
@@ -178,9 +179,12 @@ async def test_bootstrap_saves_registers_and_the_reloaded_brain_answers(
         "prompt_format": "fields",
     }
     lineage = row.lineage
+    assert set(lineage) == set(LINEAGE_KEYS)  # the shape every trainer's lineage has
     assert lineage["method"] == "dspy-bootstrap" and lineage["persona"] == "maya"
     assert lineage["dataset"]["content_hash"] == manifest["content_hash"]
-    assert lineage["base_lm"] == row.spec["lm"]
+    assert lineage["dataset"]["rows"] == {"train": 6, "validation": 3}
+    assert lineage["base"] == row.spec["lm"]
+    assert lineage["extra"]["program"] == str(result.program_path)
     metrics = lineage["metrics"]
     assert metrics["n"] == 3 and metrics["evaluated_on"] == "validation"
     assert 0 <= metrics["validation_authenticity_before"] <= 1
@@ -217,7 +221,7 @@ def test_random_search_with_the_lm_of_a_registered_vllm_brain(logged: Store) -> 
     assert row.spec["lm"] == {"kind": "vllm", **server}
     assert row.spec["prompt_format"] == "chat"  # what a vllm brain's adapter learned
     assert row.lineage["method"] == "dspy-random-search"
-    assert row.lineage["lm_brain"] == "maya-a"
+    assert row.lineage["extra"]["lm_brain"] == "maya-a"
     assert row.lineage["hyperparameters"]["num_candidates"] == 1
     assert result.after.n == 3 and result.after.errors == 0
     assert ADULT not in demo_replies(result.program_path)

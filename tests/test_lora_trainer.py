@@ -18,6 +18,7 @@ import pytest
 
 from agent import serving
 from agent.brain import BrainError
+from trainers.lineage import LINEAGE_KEYS
 from trainers.lora import LoraResult, load_tokenizer, train_lora
 from trainers.lora_config import ConfigError, LoraTrainingConfig
 from trainers.lora_data import (
@@ -382,8 +383,9 @@ def test_cli_stops_on_bad_rows_then_trains_without_them_and_registers_the_brain(
         "adapter": "maya-cli",
     }  # fmt: skip
     lineage = brain.lineage
+    assert set(lineage) == set(LINEAGE_KEYS)  # the shape every trainer's lineage has
     assert lineage["method"] == "lora" and lineage["persona"] == "maya"
-    assert lineage["base"] == str(tiny_base)
+    assert lineage["base"] == str(tiny_base) and lineage["extra"]["adapter_dir"]
     assert lineage["dataset"]["content_hash"] == "abc123"
     assert len(lineage["dataset"]["skipped_by_trainer"]) == 5
     assert lineage["hyperparameters"]["epochs"] == 1 and lineage["hyperparameters"]["rank"] == 8

@@ -35,6 +35,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.fake_openai_ft import HOLD, FakeOpenAI
+from trainers.lineage import LINEAGE_KEYS
 from trainers.openai_validate import (
     approximate_counter,
     default_epochs,
@@ -228,15 +229,17 @@ def test_full_lifecycle_registers_the_brain_with_lineage(
     assert brain.spec == {"model": "ft:gpt-4o-mini-2024-07-18:utta-test:maya:fake0001",
                           "base_url": fake.base_url}  # fmt: skip
     lineage = brain.lineage
-    assert lineage["base_model"] == MODEL and lineage["job_id"] == "ftjob-fake0001"
-    assert lineage["persona_id"] == "maya"
-    assert lineage["dataset_manifest_hash"] == MANIFEST_HASH
+    assert set(lineage) == set(LINEAGE_KEYS)  # the shape every trainer's lineage has
+    assert lineage["method"] == "openai-fine-tuning"
+    assert lineage["base"] == MODEL and lineage["extra"]["job_id"] == "ftjob-fake0001"
+    assert lineage["persona"] == "maya"
+    assert lineage["dataset"]["content_hash"] == MANIFEST_HASH
     assert lineage["hyperparameters"] == {"n_epochs": 2, "batch_size": 1,
                                           "learning_rate_multiplier": 1.8}  # fmt: skip
-    assert lineage["trained_tokens"] == 12_345
+    assert lineage["extra"]["trained_tokens"] == 12_345
     assert lineage["metrics"]["last_event"]["valid_loss"] == 0.61
     assert lineage["metrics"]["result_file"]["final"]["valid_mean_token_accuracy"] == 0.83
-    assert lineage["job_created_at"] and lineage["registered_at"]
+    assert lineage["extra"]["job_created_at"] and lineage["created_at"]
 
     row = get_job(store, "ftjob-fake0001")
     assert row.status == "succeeded" and row.fine_tuned_model == brain.spec["model"]
@@ -419,7 +422,8 @@ def test_killed_mid_poll_then_status_resumes_and_registers(
     assert "ftjob-fake0001: succeeded" in resumed.stdout
     assert "registered brain 'maya-resumed'" in resumed.stdout
     brain = Store().brain("maya-resumed")
-    assert brain.lineage["job_id"] == "ftjob-fake0001"
+    assert brain.lineage["extra"]["job_id"] == "ftjob-fake0001"
+    assert brain.lineage["dataset"]["content_hash"] == MANIFEST_HASH
     assert brain.spec["base_url"] == fake.base_url  # the recorded URL, not an env var
     assert get_job(Store(), "ftjob-fake0001").status == "succeeded"
     assert_no_secret(utta_home, first_out, first_err, resumed.stdout, resumed.stderr)

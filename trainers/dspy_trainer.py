@@ -45,6 +45,7 @@ from trainers.dspy_optimizers import (
     training_adapter,
 )
 from trainers.errors import TrainingError
+from trainers.lineage import build_lineage, dataset_lineage
 
 if TYPE_CHECKING:
     from personas.loader import PersonaLibrary
@@ -408,28 +409,27 @@ def train_dspy(
     )
     config.save(folder)
     demos = sum(len(predictor.demos) for _, predictor in program.named_predictors())
-    lineage = {
-        "method": f"dspy-{config.optimizer}",
-        "persona": persona_id,
-        "base_lm": config.lm,
-        "lm_brain": config.lm_brain,
-        "prompt_format": config.prompt_format,
-        "program": str(program_path),
-        "dataset": {
-            "content_hash": dataset.manifest["content_hash"],
-            "rows": {"train": len(train), "validation": len(validation)},
-            "skipped": dataset.manifest.get("skipped", []),
-        },
-        "hyperparameters": config.hyperparameters(),
-        "metrics": {
+    lineage = build_lineage(
+        method=f"dspy-{config.optimizer}",
+        persona=persona_id,
+        base=config.lm,
+        dataset=dataset_lineage(
+            dataset.manifest, rows={"train": len(train), "validation": len(validation)}
+        ),
+        hyperparameters=config.hyperparameters(),
+        metrics={
             "validation_authenticity_before": before.mean,
             "validation_authenticity_after": after.mean,
             "n": after.n,
             "evaluated_on": evaluated_on,
             "demos": demos,
         },
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+        extra={
+            "lm_brain": config.lm_brain,
+            "prompt_format": config.prompt_format,
+            "program": str(program_path),
+        },
+    )
     spec: dict[str, Any] = {
         "program": str(program_path),
         "lm": config.lm,

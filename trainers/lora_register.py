@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainers.lineage import build_lineage, dataset_lineage
+
 if TYPE_CHECKING:
     from agent.serving import ServerRecord
     from trainers.lora import LoraResult
@@ -28,25 +30,26 @@ def default_brain_name(persona: str, now: datetime | None = None) -> str:
 
 
 def lineage(result: LoraResult, *, created_at: str | None = None) -> dict[str, Any]:
-    """Where the brain came from: persona, base, data, hyperparameters, metrics and method."""
+    """Where the brain came from (:func:`trainers.lineage.build_lineage`): persona, base, data,
+    hyperparameters, metrics and method; the adapter folder under ``extra``."""
     config = result.config
-    data = result.data
-    return {
-        "method": config.method,
-        "persona": config.persona,
-        "base": config.base,
-        "adapter_dir": str(result.adapter_dir),
-        "dataset": {
-            "content_hash": data.get("content_hash"),
-            "source": data.get("source"),
-            "rows": data.get("trained_rows"),
-            "skipped": data.get("skipped", []),
-            "skipped_by_trainer": data.get("skipped_by_trainer", []),
-        },
-        "hyperparameters": config.hyperparameters(),
-        "metrics": result.metrics(),
-        "created_at": created_at or datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    data = result.data  # the data manifest plus what this trainer kept or skipped
+    dataset = dataset_lineage(
+        data,
+        source=data.get("source"),
+        rows=data.get("trained_rows"),
+        skipped_by_trainer=data.get("skipped_by_trainer", []),
+    )
+    return build_lineage(
+        method=config.method,
+        persona=config.persona,
+        base=config.base,
+        dataset=dataset,
+        hyperparameters=config.hyperparameters(),
+        metrics=result.metrics(),
+        extra={"adapter_dir": str(result.adapter_dir)},
+        created_at=created_at,
+    )
 
 
 def brain_spec(result: LoraResult, name: str, kind: str) -> dict[str, Any]:

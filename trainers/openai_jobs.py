@@ -30,7 +30,7 @@ from agent.keys import KEY_FIX
 from agent.openai_errors import server_message
 from agent.secrets import redact_secrets
 from trainers.errors import TrainingError
-from transcripts.connection import utc_now
+from trainers.lineage import build_lineage, dataset_lineage
 from transcripts.jobs import TERMINAL_STATUSES, JobRow, update_job
 
 if TYPE_CHECKING:
@@ -285,23 +285,24 @@ def register_brain(
 ) -> None:
     """Save ``job``'s fine-tuned model as the ``openai`` brain ``row.brain_name``."""
     assert job.fine_tuned_model and row.brain_name
-    lineage = {
-        "trainer": "openai-fine-tuning",
-        "provider": row.provider,
-        "base_url": row.base_url,
-        "persona_id": row.persona_id,
-        "base_model": job.model,
-        "job_id": job.id,
-        "dataset_manifest_hash": row.manifest_hash,
-        "training_file": job.training_file,
-        "validation_file": job.validation_file,
-        "hyperparameters": job_hyperparameters(job) or row.hyperparameters,
-        "trained_tokens": job.trained_tokens,
-        "metrics": metrics,
-        "job_created_at": _iso(job.created_at),
-        "job_finished_at": _iso(job.finished_at),
-        "registered_at": utc_now(),
-    }
+    lineage = build_lineage(
+        method="openai-fine-tuning",
+        persona=row.persona_id,
+        base=job.model,
+        dataset=dataset_lineage(content_hash=row.manifest_hash),
+        hyperparameters=job_hyperparameters(job) or row.hyperparameters,
+        metrics=metrics,
+        extra={
+            "provider": row.provider,
+            "base_url": row.base_url,
+            "job_id": job.id,
+            "training_file": job.training_file,
+            "validation_file": job.validation_file,
+            "trained_tokens": job.trained_tokens,
+            "job_created_at": _iso(job.created_at),
+            "job_finished_at": _iso(job.finished_at),
+        },
+    )
     spec = {"model": job.fine_tuned_model, "base_url": row.base_url}
     store.save_brain(row.brain_name, "openai", spec, persona_id=row.persona_id, lineage=lineage)
     out(
