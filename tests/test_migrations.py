@@ -29,7 +29,7 @@ EXPECTED_COLUMNS = {
     "training_jobs": [
         "id", "provider", "base_url", "job_id", "model", "status", "persona_id", "brain_name",
         "training_file", "validation_file", "fine_tuned_model", "error", "created_at",
-        "updated_at", "manifest_hash", "hyperparameters",
+        "updated_at", "manifest_hash", "hyperparameters", "dataset",
     ],
 }  # fmt: skip
 FTS_SHADOW_TABLES = {

@@ -173,8 +173,12 @@ def test_bad_data_is_listed_and_nothing_is_uploaded(
     assert fake.requests == 0
 
 
-def test_skip_bad_uploads_only_the_good_lines(
-    fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_skip_bad_uploads_only_the_good_lines_and_records_the_rest(
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -184,6 +188,26 @@ def test_skip_bad_uploads_only_the_good_lines(
     (uploaded,) = fake.files.values()
     lines = (DATA / "cookbook_errors.jsonl").read_text().splitlines()
     assert uploaded["content"] == f"{lines[0]}\n{lines[11]}\n"
+
+    # Each line left out is recorded with its reason: in the manifest beside the cleaned
+    # copy, and (through the job record, so a resumed watcher has it) in the brain's lineage.
+    (manifest_file,) = (utta_home / "training" / "openai").glob("*/cleaned/manifest.json")
+    manifest = json.loads(manifest_file.read_text())
+    assert f"left out 10 line(s) with errors (--skip-bad); {manifest_file} lists them" in (
+        capsys.readouterr().out
+    )
+    skipped = manifest["skipped_by_trainer"]
+    assert [item["line"] for item in skipped] == list(range(2, 12))
+    assert skipped[5] == {
+        "split": "train", "file": "train.jsonl", "line": 7,
+        "reason": "message 2 has unrecognized role 'teacher' (use system, user, assistant)",
+    }  # fmt: skip
+    assert manifest["rows"] == {"train": 2, "validation": 0}
+    assert manifest["source"] == str(bad) and manifest["files"] == ["train.jsonl"]
+    assert main(["train", "status", "ftjob-fake0001", "--poll-interval", "0"]) == 0
+    (brain,) = Store().brains()
+    assert brain.lineage["dataset"]["skipped_by_trainer"] == skipped
+    assert brain.lineage["dataset"]["content_hash"] == manifest["content_hash"]
 
 
 # --- the job lifecycle ----------------------------------------------------------------------
@@ -233,7 +257,10 @@ def test_full_lifecycle_registers_the_brain_with_lineage(
     assert lineage["method"] == "openai-fine-tuning"
     assert lineage["base"] == MODEL and lineage["extra"]["job_id"] == "ftjob-fake0001"
     assert lineage["persona"] == "maya"
-    assert lineage["dataset"]["content_hash"] == MANIFEST_HASH
+    assert lineage["dataset"] == {
+        "content_hash": MANIFEST_HASH, "source": str(data_dir),
+        "rows": {"train": 12, "validation": 3}, "skipped": [], "skipped_by_trainer": [],
+    }  # fmt: skip
     assert lineage["hyperparameters"] == {"n_epochs": 2, "batch_size": 1,
                                           "learning_rate_multiplier": 1.8}  # fmt: skip
     assert lineage["extra"]["trained_tokens"] == 12_345

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainers.lineage import dataset_lineage
 from trainers.openai_jobs import (
     PROVIDER,
     Hyperparameters,
@@ -85,30 +86,41 @@ class PreparedData:
     manifest_hash: str
     reports: list[FileReport]
     estimate: CostEstimate
-    skipped_lines: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """The lines ``--skip-bad`` left out, each ``{"split", "file", "line", "reason"}``."""
     authenticity: dict[str, Any] | None = None
     """:func:`trainers.metric.score_dataset` of the training replies, when it can be computed."""
+    dataset: dict[str, Any] = field(default_factory=dict)
+    """What is trained on, for the job record and the brain's lineage
+    (:func:`trainers.lineage.dataset_lineage`): hash, source, rows and the skipped lines."""
 
     @property
     def examples(self) -> int:
         return sum(report.examples for report in self.reports)
 
+    @property
+    def skipped_lines(self) -> int:
+        return len(self.skipped)
+
 
 def prepare(request: FineTuneRequest, store: Store) -> PreparedData:
     """Find or export the data, check it, and estimate the cost; raise :class:`DataInvalid` when
-    a file has errors (unless ``skip_bad``, which uploads cleaned copies without those lines)."""
+    a file has errors (unless ``skip_bad``, which uploads cleaned copies without those lines and
+    writes a ``manifest.json`` beside them listing each line left out and why)."""
     folder, train, validation = locate_data(request, store)
+    source = str(folder or train)
     counted = {"max_tokens_per_example": request.max_tokens_per_example}
     reports = [validate_file(train, **counted)]
     if validation is not None:
         reports.append(validate_file(validation, training=False, **counted))
     manifest_hash = dataset_hash(folder, [train, validation])
-    skipped = 0
+    skipped: list[dict[str, Any]] = []
+    cleaned: Path | None = None
     if any(not report.ok for report in reports):
         if not request.skip_bad:
             raise DataInvalid(reports)
         cleaned = work_dir(request.persona_id) / "cleaned"
-        skipped = sum(report.lines - report.examples for report in reports)
+        skipped = bad_lines(reports)
         train = write_clean(reports[0], cleaned / TRAIN_FILE)
         if validation is not None:
             validation = write_clean(reports[1], cleaned / VALIDATION_FILE)
@@ -123,8 +135,36 @@ def prepare(request: FineTuneRequest, store: Store) -> PreparedData:
     )
     if validation is not None and reports[1].examples == 0:
         validation = None
+    dataset = dataset_lineage(
+        read_manifest(folder),
+        content_hash=manifest_hash,
+        source=source,
+        rows={"train": reports[0].examples, "validation": reports[1].examples if validation else 0},
+        skipped_by_trainer=skipped,
+    )
+    if cleaned is not None:
+        manifest = {**dataset, "files": [p.name for p in (train, validation) if p is not None]}
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        (cleaned / MANIFEST_FILE).write_text(text, encoding="utf-8")
     authenticity = score_training_replies(train, request.persona_id)
-    return PreparedData(train, validation, manifest_hash, reports, estimate, skipped, authenticity)
+    return PreparedData(
+        train, validation, manifest_hash, reports, estimate, skipped, authenticity, dataset
+    )
+
+
+def bad_lines(reports: list[FileReport]) -> list[dict[str, Any]]:
+    """The lines ``--skip-bad`` leaves out, in file order, each with every reason it is bad."""
+    skipped: list[dict[str, Any]] = []
+    for split, report in zip(("train", "validation"), reports, strict=False):
+        reasons: dict[int, list[str]] = {}
+        for problem in report.errors:
+            if problem.line is not None:
+                reasons.setdefault(problem.line, []).append(problem.message)
+        skipped += [
+            {"split": split, "file": report.name, "line": line, "reason": "; ".join(why)}
+            for line, why in sorted(reasons.items())
+        ]
+    return skipped
 
 
 def score_training_replies(train: Path, persona_id: str) -> dict[str, Any] | None:
@@ -193,15 +233,22 @@ def work_dir(persona_id: str) -> Path:
     return folder
 
 
+def read_manifest(folder: Path | None) -> dict[str, Any]:
+    """The dataset folder's ``manifest.json``; ``{}`` when there is none or it is unreadable."""
+    if folder is None or not (folder / MANIFEST_FILE).is_file():
+        return {}
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
 def dataset_hash(folder: Path | None, files: list[Path | None]) -> str:
     """The dataset manifest's ``content_hash`` when there is one, else a sha256 of the files."""
-    if folder is not None and (folder / MANIFEST_FILE).is_file():
-        try:
-            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            manifest = {}
-        if isinstance(manifest, dict) and manifest.get("content_hash"):
-            return str(manifest["content_hash"])
+    manifest = read_manifest(folder)
+    if manifest.get("content_hash"):
+        return str(manifest["content_hash"])
     digest = hashlib.sha256()
     for path in files:
         if path is not None:
@@ -248,4 +295,5 @@ def launch(
         validation_file=validation_file,
         manifest_hash=prepared.manifest_hash,
         hyperparameters=request.hyperparameters.as_dict(),
+        dataset=prepared.dataset,
     )

@@ -289,7 +289,8 @@ def register_brain(
         method="openai-fine-tuning",
         persona=row.persona_id,
         base=job.model,
-        dataset=dataset_lineage(content_hash=row.manifest_hash),
+        # Jobs recorded before the dataset was kept have only its hash.
+        dataset=row.dataset or dataset_lineage(content_hash=row.manifest_hash),
         hyperparameters=job_hyperparameters(job) or row.hyperparameters,
         metrics=metrics,
         extra={

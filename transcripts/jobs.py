@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent.secrets import redact_secrets
 from transcripts.connection import utc_now, write_transaction
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class JobRow:
     updated_at: str
     manifest_hash: str | None
     hyperparameters: dict[str, Any]
+    dataset: dict[str, Any]
+    """What the job trains on (:func:`trainers.lineage.dataset_lineage`); ``{}`` for a job
+    recorded before this was kept."""
 
     @property
     def finished(self) -> bool:
@@ -68,6 +72,7 @@ class JobRow:
     def from_row(cls, row: dict[str, Any]) -> JobRow:
         fields = dict(row)
         fields["hyperparameters"] = json.loads(row["hyperparameters"] or "{}")
+        fields["dataset"] = json.loads(row.get("dataset") or "{}")
         return cls(**fields)
 
 
@@ -85,6 +90,7 @@ def record_job(
     validation_file: str | None = None,
     manifest_hash: str | None = None,
     hyperparameters: dict[str, Any] | None = None,
+    dataset: dict[str, Any] | None = None,
 ) -> JobRow:
     """Record a job the provider has just accepted; commits before returning."""
     now = utc_now()
@@ -104,6 +110,8 @@ def record_job(
         "updated_at": now,
         "manifest_hash": manifest_hash,
         "hyperparameters": json.dumps(hyperparameters or {}, sort_keys=True),
+        # Redacted like a brain's lineage, which it becomes part of.
+        "dataset": redact_secrets(json.dumps(dataset or {}, ensure_ascii=False, sort_keys=True)),
     }
     with store._lock, write_transaction(store.db):
         table = store.db[TABLE].insert(row)

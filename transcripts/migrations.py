@@ -152,6 +152,14 @@ def m006_training_jobs(db: Database) -> None:
     db["training_jobs"].create_index(["job_id"])
 
 
+@migration
+def m007_training_job_dataset(db: Database) -> None:
+    """What a fine-tuning job trained on (JSON: the ``dataset`` part of the brain's lineage,
+    see :mod:`trainers.lineage`, with the lines ``--skip-bad`` left out and why), kept from the
+    start so a watcher resumed later registers the brain with it."""
+    db["training_jobs"].add_column("dataset", str)
+
+
 def applied_migrations(db: Database) -> list[str]:
     """Names of the migrations applied to ``db``, in the order they were applied."""
     if not db[MIGRATIONS_TABLE].exists():

@@ -169,7 +169,11 @@ def train_openai(args: argparse.Namespace) -> int:
             f"{score['share_above_0_6']:.0%} above 0.6"
         )
     if prepared.skipped_lines:
-        print(f"left out {prepared.skipped_lines} line(s) with errors (--skip-bad)")
+        listed = prepared.train.parent / "manifest.json"
+        print(
+            f"left out {prepared.skipped_lines} line(s) with errors (--skip-bad); "
+            f"{listed} lists them, and so will the brain's lineage"
+        )
     if host_of(base_url) == "api.openai.com":
         print(
             f"note: OpenAI stops new self-serve fine-tuning jobs on {OPENAI_SELF_SERVE_ENDS}; "
