@@ -31,7 +31,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from trainers.lora_config import LoraTrainingConfig
 from trainers.lora_data import (
     ChatData,
     TokenizedRow,
+    pad_batch,
     prepare_tokenizer,
     to_hf_dataset,
     tokenize_rows,
@@ -186,12 +188,24 @@ def _sft_config(config: LoraTrainingConfig, checkpoints: Path, has_validation: b
 
 
 def _trainer_class(config: LoraTrainingConfig) -> type:
-    """TRL's SFTTrainer; on the CPU, with the model's own cross-entropy loss.
+    """TRL's SFTTrainer; on the CPU, with the model's own cross-entropy loss and less per-step
+    bookkeeping.
 
     TRL 1.16 computes the loss through a chunked LM-head kernel and logs entropy and top-1
     accuracy every step. That saves memory on large vocabularies on a GPU, but on the CPU it was
     ~40% of a step (measured with benchmarks/train_lora.py), so there the model computes its
-    usual loss on the same labels (-100 ignored, mean over reply tokens).
+    usual loss on the same labels (-100 ignored, mean over reply tokens), without building a KV
+    cache it would throw away (TRL's own loss path passes ``use_cache=False`` too).
+
+    The Trainer also walks every module or parameter of the model several times a step: for
+    ``model.train()``, for the FLOPs count (``num_parameters``) and for gradient clipping over
+    all parameters, frozen ones included. On a small model on the CPU that was ~1 ms of a
+    ~40 ms step (cProfile and timings over benchmarks/train_lora.py's runs), so here the
+    parameter count is computed once, clipping goes over the trained parameters only (the
+    frozen ones have no gradient: same norm, same clipping), and while training (see
+    :func:`_lean_steps`) ``model.zero_grad()`` clears those parameters only and ``model.train()``
+    is skipped while the model is already in training mode (evaluation switches it off, so the
+    first step after an evaluation still switches every module back).
     """
     import torch
     from transformers import Trainer
@@ -201,13 +215,59 @@ def _trainer_class(config: LoraTrainingConfig) -> type:
         return SFTTrainer
 
     class CpuSFTTrainer(SFTTrainer):
+        _parameter_count: int | None = None
+        _trained_parameters: list[Any] | None = None
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+            inputs["use_cache"] = False
             return Trainer.compute_loss(
                 self, model, inputs, return_outputs=return_outputs,
                 num_items_in_batch=num_items_in_batch,
             )  # fmt: skip
 
+        def train(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            with _lean_steps(self.model):
+                return super().train(*args, **kwargs)
+
+        def floating_point_ops(self, inputs):  # type: ignore[no-untyped-def]
+            if "input_ids" not in inputs:
+                return 0
+            if self._parameter_count is None:
+                self._parameter_count = self.model.num_parameters(exclude_embeddings=True)
+            return 6 * inputs["input_ids"].numel() * self._parameter_count
+
+        def _clip_grad_norm(self, model):  # type: ignore[no-untyped-def]
+            if self._trained_parameters is None:
+                self._trained_parameters = [p for p in model.parameters() if p.requires_grad]
+            return self.accelerator.clip_grad_norm_(
+                self._trained_parameters, self.args.max_grad_norm
+            )
+
     return CpuSFTTrainer
+
+
+@contextmanager
+def _lean_steps(model: Any) -> Iterator[None]:
+    """While training, ``model.train()`` does nothing when the model is already in training mode
+    (``train(False)`` and ``eval()`` still switch every module) and ``model.zero_grad()`` clears
+    the trained parameters only (the frozen ones never get a gradient)."""
+    trained = [p for p in model.parameters() if p.requires_grad]
+
+    def train(mode: bool = True) -> Any:
+        return model if mode and model.training else type(model).train(model, mode)
+
+    def zero_grad(set_to_none: bool = True) -> None:
+        if not set_to_none:
+            type(model).zero_grad(model, set_to_none)
+            return
+        for param in trained:
+            param.grad = None
+
+    model.train, model.zero_grad = train, zero_grad  # shadow nn.Module's for this run only
+    try:
+        yield
+    finally:
+        del model.train, model.zero_grad
 
 
 def _trainable(model: Any) -> dict[str, Any]:
@@ -251,6 +311,7 @@ def train_lora(
             train_dataset=to_hf_dataset(train_rows),
             eval_dataset=to_hf_dataset(val_rows) if val_rows else None,
             processing_class=tokenizer,
+            data_collator=pad_batch(tokenizer.pad_token_id),
             peft_config=peft_config(config),
             callbacks=callbacks,
         )
