@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from importlib.util import find_spec
+from os import PathLike, fspath
 from typing import Any, TypeVar, overload
 
 from agent.brain import Brain, BrainError
@@ -166,6 +167,8 @@ def option_text(
     value = options.get(name)
     if value is None:
         return default
+    if isinstance(value, PathLike):  # a Path from code, not JSON: as good as its text
+        value = fspath(value)
     if not isinstance(value, str) or not value.strip():
         raise BrainError(
             f"the {kind} brain's option `{name}` must be text, not {value!r}",

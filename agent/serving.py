@@ -366,6 +366,13 @@ def _request(
     return response
 
 
+def same_model(served: str, base: str) -> bool:
+    """Whether the server's base model is ``base``: the same folder, or the same hub id."""
+    if Path(base).exists() and Path(served).exists():
+        return Path(base).resolve() == Path(served).resolve()
+    return served == base
+
+
 def model_entries(base_url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
     """The ``/v1/models`` entries: the base model and each adapter (adapters have ``parent``)."""
     response = _request("GET", f"{api_root(base_url)}/v1/models", timeout=timeout)

@@ -184,3 +184,18 @@ async def test_a_remote_vllm_server_never_gets_the_openai_key(
     assert [c async for c in ft.stream(request_)] == []
     sent, _ = httpserver.log[-1]
     assert sent.headers["Authorization"] == "Bearer sk-local-placeholder"
+
+
+@pytest.mark.vllm
+async def test_an_adapter_trained_on_another_base_is_refused(
+    vllm_server, adapter_b: Path, request_, tmp_path: Path
+) -> None:
+    other_base = tmp_path / "other-base"
+    other_base.mkdir()
+    ft = brain(
+        request_, "vllm", base_url=vllm_server.base_url, adapter="elsewhere",
+        adapter_path=str(adapter_b), base=str(other_base),
+    )  # fmt: skip
+    health = await ft.health()
+    assert not health.ok and "trained on" in health.detail and "utta serve vllm" in health.detail
+    assert "elsewhere" not in serving.list_models(vllm_server.base_url)

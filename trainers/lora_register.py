@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.serving import same_model
 from trainers.lineage import build_lineage, dataset_lineage
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def brain_spec(result: LoraResult, name: str, kind: str) -> dict[str, Any]:
         return {
             "adapter": name,
             "adapter_path": adapter,
+            "base": result.config.base,
             "max_lora_rank": result.config.max_lora_rank,
         }
     if kind == "local":
@@ -75,12 +77,6 @@ def register_brain(store: Store, name: str, result: LoraResult, *, kind: str) ->
         persona_id=result.config.persona,
         lineage=lineage(result),
     )
-
-
-def _same_model(served: str, base: str) -> bool:
-    if Path(base).exists() and Path(served).exists():
-        return Path(base).resolve() == Path(served).resolve()
-    return served == base
 
 
 def running_server(home: Path | None = None) -> ServerRecord | None:
@@ -107,7 +103,7 @@ def load_into_server(
             fix=f"start one with `utta serve vllm --base {base}` and load it with "
             f"`utta brains check {name}`",
         )
-    if not _same_model(record.base, base):
+    if not same_model(record.base, base):
         raise BrainError(
             f"the running vLLM server serves {record.base}, but the adapter was trained on {base}",
             fix=f"restart it with `utta serve stop && utta serve vllm --base {base}`",

@@ -125,6 +125,18 @@ class VllmBrain(OpenAICompatBrain):
         if self.model in names:
             self._adapter_ready = True
             return f"{self.model} is served at {self.server_url}"
+        served_base = next((e["id"] for e in entries if not e.get("parent")), None)
+        if (
+            self.adapter
+            and self.base
+            and served_base
+            and not serving.same_model(served_base, self.base)
+        ):
+            raise BrainError(
+                f"the vLLM server at {self.server_url} serves {served_base}, but adapter "
+                f"{self.adapter} was trained on {self.base}",
+                fix=f"restart it with `utta serve stop && utta serve vllm --base {self.base}`",
+            )
         if not self.adapter or self.adapter_path is None:
             raise BrainError(
                 f"the vLLM server at {self.server_url} does not serve `{self.model}` "

@@ -131,6 +131,7 @@ def _data(args: argparse.Namespace, out: Path) -> Any:
 def train_lora_command(args: argparse.Namespace) -> int:
     from agent.errors import UttaError
     from agent.paths import data_dir
+    from agent.serving import same_model
     from trainers.lora import train_lora
     from trainers.lora_register import (
         default_brain_name,
@@ -151,7 +152,11 @@ def train_lora_command(args: argparse.Namespace) -> int:
     except (UttaError, OSError) as error:
         raise CommandError(f"training failed: {error}") from None
     print(result.summary())
-    kind = args.kind or ("vllm" if args.load_into_server or running_server() else "local")
+    server = running_server()
+    # A running server only makes it a vllm brain when it serves the base the adapter was
+    # trained on; an adapter on another base would answer with garbage.
+    serves_base = server is not None and same_model(server.base, config.base)
+    kind = args.kind or ("vllm" if args.load_into_server or serves_base else "local")
     register_brain(Store(), name, result, kind=kind)
     print(f"registered brain '{name}' ({kind}, {config.method}) for persona {args.persona}")
     if args.load_into_server:
