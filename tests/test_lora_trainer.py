@@ -165,10 +165,11 @@ def test_a_row_with_no_reply_left_stops_training_unless_skipped(
     cfg = config(tiny_base, tmp_path / "out", max_seq_len=24, epochs=1, samples=0)
     with pytest.raises(BadRowsError, match=r"train\.jsonl:5: no reply token within max_seq_len 24"):
         train_lora(cfg, ChatData.from_rows(rows), progress=False)
-    result = train_lora(cfg, ChatData.from_rows(rows, skip_bad=True), progress=False)
-    assert [(s["line"], s["reason"]) for s in result.data["skipped_by_trainer"]] == [
-        (5, "no reply token within max_seq_len 24")
-    ]
+    malformed = {"messages": []}  # dropped first, so later problems must keep file lines
+    data = ChatData.from_rows([malformed, *rows], skip_bad=True)
+    result = train_lora(cfg, data, progress=False)
+    assert [s["line"] for s in result.data["skipped_by_trainer"]] == [1, 6]
+    assert result.data["skipped_by_trainer"][1]["reason"] == "no reply token within max_seq_len 24"
 
 
 def test_a_long_row_keeps_its_end_and_its_reply(tiny_base: Path) -> None:

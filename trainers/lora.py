@@ -367,11 +367,13 @@ def _tokenize(
 
     last_only = config.train_on == "last"
     train, bad = tokenize_rows(
-        tokenizer, data.train, config.max_seq_len, "train", last_only=last_only
-    )
+        tokenizer, data.train, config.max_seq_len, "train",
+        last_only=last_only, lines=data.lines.get("train", ()),
+    )  # fmt: skip
     validation, bad_val = tokenize_rows(
-        tokenizer, data.validation, config.max_seq_len, "validation", last_only=last_only
-    )
+        tokenizer, data.validation, config.max_seq_len, "validation",
+        last_only=last_only, lines=data.lines.get("validation", ()),
+    )  # fmt: skip
     if ((bad or bad_val) and not data.skip_bad) or not train:
         raise BadRowsError([*bad, *bad_val], data.source)
     data.skipped.extend([*bad, *bad_val])

@@ -108,6 +108,8 @@ class ChatData:
     skip_bad: bool = False
     """Whether rows found bad later (e.g. no reply token left within max_seq_len) are skipped
     and recorded rather than stopping training."""
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    """Each kept row's line in its source file, per split, so later problems name the right line."""
 
     @classmethod
     def from_rows(
@@ -122,6 +124,7 @@ class ChatData:
         """Check every row; raise :class:`BadRowsError` listing the bad ones unless
         ``skip_bad``, in which case they are dropped and recorded in :attr:`skipped`."""
         kept: dict[str, list[Row]] = {split: [] for split in SPLITS}
+        lines: dict[str, list[int]] = {split: [] for split in SPLITS}
         bad: list[BadRow] = []
         for split, rows in zip(SPLITS, (train, validation), strict=True):
             for line, row in enumerate(rows, start=1):
@@ -130,11 +133,14 @@ class ChatData:
                     bad.append(BadRow(split, line, problem))
                 else:
                     kept[split].append([dict(m) for m in row["messages"]])
+                    lines[split].append(line)
         if bad and not skip_bad:
             raise BadRowsError(bad, source)
         if not kept["train"]:
             raise BadRowsError([BadRow("train", 0, "no trainable rows")], source)
-        return cls(kept["train"], kept["validation"], dict(manifest or {}), source, bad, skip_bad)
+        return cls(
+            kept["train"], kept["validation"], dict(manifest or {}), source, bad, skip_bad, lines
+        )
 
     @classmethod
     def from_folder(cls, folder: Path | str, *, skip_bad: bool = False) -> ChatData:
@@ -316,11 +322,14 @@ def tokenize_rows(
     split: str = "train",
     *,
     last_only: bool = False,
+    lines: Sequence[int] = (),
 ) -> tuple[list[TokenizedRow], list[BadRow]]:
-    """Tokenized rows, and the rows left with no reply token to learn from."""
+    """Tokenized rows, and the rows left with no reply token to learn from (named by ``lines``,
+    each row's line in its source file, else by position)."""
     kept: list[TokenizedRow] = []
     bad: list[BadRow] = []
-    for line, messages in enumerate(rows, start=1):
+    numbers = list(lines) or list(range(1, len(rows) + 1))
+    for line, messages in zip(numbers, rows, strict=True):
         row = tokenize_row(tokenizer, messages, max_seq_len, last_only=last_only)
         if row.trained_tokens:
             kept.append(row)
