@@ -12,13 +12,6 @@ from agent.brains.offline import OfflineBrain
 from agent.memory import ConversationMemory
 from agent.state import StudentState
 from agent.student import StudentAgent, SwapRefused
-from personas.loader import PersonaLibrary
-from personas.schema import Persona
-
-
-@pytest.fixture(scope="module")
-def maya() -> Persona:
-    return PersonaLibrary().get("maya")
 
 
 class ScriptedBrain(Brain):

@@ -5,7 +5,6 @@ tests/test_sessions_export.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,6 @@ from transcripts import Store
 
 FAKE_KEY = "sk-test-UTTA-SECRET-123456789"
 WRITERS = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "transcripts.db") as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def maya() -> Persona:
-    return PersonaLibrary().get("maya")
 
 
 class Session:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,17 +101,6 @@ class FieldEngine:
             finish_reason="stop",
             usage=Usage(input_tokens=1, output_tokens=1),
         )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "transcripts.db") as opened:
-        yield opened
-
-
-@pytest.fixture(scope="module")
-def maya() -> Persona:
-    return PersonaLibrary().get("maya")
 
 
 def log_session(

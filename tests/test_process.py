@@ -100,7 +100,10 @@ async def test_kill_9_after_a_reply_loses_nothing_and_resume_continues(utta_home
     assert session.ended_at is None  # the process really died mid-session
     turns = store.turns(session.id)
     assert [t.text for t in turns] == [
-        "What is 52 - 27?", shown[0], "Let's get out the blocks.", shown[1]
+        "What is 52 - 27?",
+        shown[0],
+        "Let's get out the blocks.",
+        shown[1],
     ]
     saved_state = store.latest_state(session.id)
     assert saved_state["turns"] == 2 and saved_state["active"] == "smaller-from-larger"

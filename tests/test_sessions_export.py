@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from personas.loader import PersonaLibrary
 from personas.schema import Persona
 from tests.test_datasets import (
     FAKE_KEY,
@@ -20,11 +19,6 @@ from tests.test_datasets import (
 )
 from transcripts import Store
 from tui.cli import main
-
-
-@pytest.fixture(scope="module")
-def maya() -> Persona:
-    return PersonaLibrary().get("maya")
 
 
 def test_cli_exports_a_persona_as_openai(

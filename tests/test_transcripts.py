@@ -7,7 +7,6 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +20,6 @@ from transcripts.export import export_jsonl
 from transcripts.store import UnknownBrain, UnknownSession
 
 STATE = {"misconceptions": {"bigger-minus-smaller": {"held": True}}, "mood": "ok", "turns": 1}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "transcripts.db") as opened:
-        yield opened
 
 
 def exchange(store: Store, session_id: int, teacher: str, student: str) -> int:

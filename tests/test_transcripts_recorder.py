@@ -6,9 +6,8 @@ about how a reply is produced.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -81,12 +80,6 @@ def make_persona() -> Persona:
             ],
         }
     )  # fmt: skip
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "transcripts.db") as opened:
-        yield opened
 
 
 def test_session_recorder_satisfies_the_recorder_protocol(store: Store) -> None:
