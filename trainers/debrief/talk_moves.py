@@ -19,6 +19,7 @@ import random
 import re
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -117,7 +118,7 @@ def features(text: str) -> dict[str, float]:
         for n in (3, 4):
             for i in range(len(padded) - n + 1):
                 found[f"c:{padded[i : i + n]}"] = 0.5
-    for first, second in zip(words, words[1:], strict=False):
+    for first, second in pairwise(words):
         found[f"b:{first} {second}"] = 1.0
     if words:
         found[f"first:{words[0]}"] = 1.0
@@ -241,7 +242,8 @@ def shipped_model() -> LinearModel:
         data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"{MODEL_FILE} is missing; rebuild it with `python -m trainers.debrief.train_talk_moves`"
+            f"{MODEL_FILE} is missing; rebuild it with "
+            "`python -m trainers.debrief.train_talk_moves`"
         ) from None
     return LinearModel.from_json(data)
 
