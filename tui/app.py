@@ -56,7 +56,7 @@ class UttaApp(App[None]):
             self.push_screen(PersonaPicker(self.library.list(), problems), self._start)
 
     def _apply_keymap(self) -> None:
-        """Rebind keys by binding id from the keymap file, e.g. {"chat.feedback": "ctrl+r"}."""
+        """Rebind keys by binding id from the keymap file, e.g. {"chat.feedback": "ctrl+o"}."""
         path = keymap_path()
         if not path.exists():
             return
@@ -65,7 +65,7 @@ class UttaApp(App[None]):
             if not isinstance(keymap, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in keymap.items()
             ):
-                raise ValueError('expected an object like {"chat.feedback": "ctrl+r"}')
+                raise ValueError('expected an object like {"chat.feedback": "ctrl+o"}')
         except (OSError, ValueError) as error:
             self.notify(f"{path}: {error}; using the default keys", severity="warning", timeout=15)
             return
@@ -108,4 +108,8 @@ class UttaApp(App[None]):
             except sqlite3.Error as error:  # quitting must work even when the disk does not
                 self.notify(f"could not stamp the session's end: {error}", severity="warning")
             await self.practice.agent.brain.aclose()
+            from tui.debrief_screen import show_final_debrief
+
+            if show_final_debrief(self, self.practice):  # closing the debrief exits
+                return
         self.exit()

@@ -22,16 +22,18 @@ if TYPE_CHECKING:
 
 from agent.brain import BrainError
 from tui.screens import FeedbackResult, FeedbackScreen, HelpScreen
+from tui.state_panel import DEBRIEF_BINDINGS, DebriefHooks, StatePanel
 from tui.widgets import BrainLine, Bubble
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(DebriefHooks, Screen[None]):
     BINDINGS = [
         Binding("escape", "cancel_reply", "Stop reply", id="chat.cancel"),
         Binding("ctrl+f", "feedback", "Feedback", id="chat.feedback"),
         Binding("ctrl+b", "brains", "Brains", id="chat.brains"),
         Binding("f1", "help", "Help", id="chat.help"),
         Binding("ctrl+q", "app.quit", "Quit", id="chat.quit"),
+        *DEBRIEF_BINDINGS,
     ]
 
     def __init__(self, title: str, open_practice: Callable[[], Practice]) -> None:
@@ -53,6 +55,7 @@ class ChatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield BrainLine(id="brain-line")
+        yield StatePanel(id="state-panel")
         yield VerticalScroll(id="messages")
         yield Input(placeholder="Say something to your student…", id="teacher-input")
         yield Footer()
@@ -81,6 +84,7 @@ class ChatScreen(Screen[None]):
         if practice.unsent and not teacher_input.value:
             teacher_input.value = practice.unsent
         messages.scroll_end(animate=False)
+        self.refresh_state_panel()
 
     def _load_failed(self, error: Exception) -> None:
         self.load_error = error
@@ -146,6 +150,7 @@ class ChatScreen(Screen[None]):
         turn = self.agent.last_turn
         student.text = turn.student if turn else student.text
         student.turn_id = self.practice.ensure_session().last_student_turn_id
+        self.refresh_state_panel()
 
     def _undo(self, text: str, teacher: Bubble, student: Bubble) -> None:
         teacher.remove()
