@@ -1,8 +1,10 @@
-"""Train the talk-move classifier on the labeled set's train split and write the model file.
+"""Train the talk-move classifier on the labeled set's train split and write its files.
 
-    python -m trainers.debrief.train_talk_moves
+    python -m trainers.debrief.train_talk_moves      (needs the moves-train extra: scikit-learn)
 
-Prints the held-out accuracy on the fixed test split (the figure in the README).
+Writes the head over the move recognizer's embedding (``data/talk_moves_head.npz``), the n-gram
+fallback (``data/talk_moves_ngram.json``) and ``data/talk_moves_manifest.json`` with the held-out
+accuracy of both on the fixed test split (the figures in the README).
 """
 
 from __future__ import annotations
@@ -11,23 +13,51 @@ import json
 import sys
 from collections import Counter
 
-from trainers.debrief.talk_moves import MODEL_FILE, accuracy, load_labeled_lines, train
+from agent.moves.labels import load_examples
+from trainers.debrief import talk_moves
+from trainers.debrief.talk_head import (
+    HEAD_FILE,
+    LABELS,
+    MANIFEST_FILE,
+    TALK_MOVES,
+    TalkHead,
+    encoder_hash,
+    shared_encoder,
+    train_head,
+)
+from trainers.debrief.talk_moves import NGRAM_FILE
+from trainers.debrief.talk_ngram import accuracy, train
 
 
 def main() -> int:
-    rows = load_labeled_lines()
-    train_rows = [r for r in rows if r.split == "train"]
-    test_rows = [r for r in rows if r.split == "test"]
-    model = train(train_rows)
-    MODEL_FILE.write_text(json.dumps(model.to_json(), separators=(",", ":")), encoding="utf-8")
-    misses = Counter(
-        (r.label, model.predict(r.text).label)
-        for r in test_rows
-        if model.predict(r.text).label != r.label
-    )
-    print(f"trained on {len(train_rows)} lines; wrote {MODEL_FILE}")
-    print(f"held-out accuracy: {accuracy(model, test_rows):.3f} on {len(test_rows)} lines")
-    for (gold, got), count in misses.most_common():
+    examples = load_examples(TALK_MOVES)
+    train_rows = [e for e in examples if e.split == "train"]
+    test_rows = [e for e in examples if e.split == "test"]
+    ngram = train(train_rows, LABELS)
+    NGRAM_FILE.write_text(json.dumps(ngram.to_json(), separators=(",", ":")), encoding="utf-8")
+    fit = train_head(examples)
+    head = TalkHead(shared_encoder())
+    predicted = [label for label, _, _ in head.classify_many([e.text for e in test_rows])]
+    head_accuracy = sum(p == e.label for p, e in zip(predicted, test_rows, strict=True))
+    head_accuracy /= len(test_rows)
+    manifest = {
+        "data": TALK_MOVES.data_file.name,
+        "counts": {
+            split: dict(Counter(e.label for e in examples if e.split == split))
+            for split in ("train", "test")
+        },
+        "encoder_sha256": encoder_hash(),
+        "head": {"file": HEAD_FILE.name, **fit, "test_accuracy": round(head_accuracy, 4)},
+        "ngram": {"file": NGRAM_FILE.name, "test_accuracy": round(accuracy(ngram, test_rows), 4)},
+    }
+    MANIFEST_FILE.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    talk_moves._classifier = None  # the next call loads what was just written
+    print(f"trained on {len(train_rows)} lines, tested on {len(test_rows)}")
+    print(f"held-out accuracy, head over the move embedding: {head_accuracy:.3f} (C={fit['c']})")
+    print(f"held-out accuracy, n-gram fallback: {manifest['ngram']['test_accuracy']:.3f}")
+    for (gold, got), count in Counter(
+        (e.label, p) for p, e in zip(predicted, test_rows, strict=True) if p != e.label
+    ).most_common():
         print(f"  {gold} read as {got}: {count}")
     return 0
 
