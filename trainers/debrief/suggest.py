@@ -127,6 +127,14 @@ def _reconsider(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
         yield 7, Suggestion(turn, "reconsider", text)
 
 
+def _idea(child: str) -> str:
+    """The child's reply without fillers and end marks, to revoice it."""
+    words = child.strip().rstrip("?.!").split()
+    while words and words[0].lower().strip(",") in {"um", "uh", "umm", "hmm", "well", "ok"}:
+        words.pop(0)
+    return " ".join(words) or child.strip()
+
+
 def _missed_uptake(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     taken = set(ctx.talk.uptake_turns)
     for previous, current in zip(ctx.exchanges, ctx.exchanges[1:], strict=False):
@@ -136,7 +144,7 @@ def _missed_uptake(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
         text = (
             f"At turn {previous.turn} {ctx.child} said {quote(child, 50)}; your next message "
             f"{quote(current.teacher, 50)} moved on. Take up the child's idea first: "
-            f"“So you think {child.rstrip('?.! ')}? How did you get that?”"
+            f"“So you think {_idea(child)}? How did you get that?”"
         )
         yield 6, Suggestion(current.turn, "uptake", text)
         return

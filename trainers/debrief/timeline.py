@@ -18,7 +18,7 @@ from trainers.debrief.talk_moves import TalkMove
 
 # Talk moves that try to teach: a turn with one of these on a held misconception that moved no
 # counter is shown as a move that did not count.
-TEACHING_LABELS = ("model", "ask_check", "telling", "reconsider", "press_reasoning", "revoice")
+TEACHING_LABELS = ("model", "ask_check", "telling", "reconsider")
 
 Recognizer = Callable[[str], tuple[str, str]]
 """message -> (move kind, why)."""

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from tui.commands import CommandError
+from tui.commands.report import add_session_report
 
 EXPORT_FORMATS = ("jsonl", "openai", "hf", "dspy")
 
@@ -66,6 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     search.add_argument("query")
     search.add_argument("-n", "--limit", type=int, default=20)
     search.set_defaults(handler=search_turns)
+    add_session_report(sub)  # `sessions report`: the debrief, in its own module
 
 
 def _store():
