@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Markdown
-
 from tests.test_chat_app import chat, make_app, send, wait_until
 from transcripts.store import Store
 from tui.chat_screen import ChatScreen
-from tui.debrief_screen import DebriefScreen
+from tui.debrief_screen import DebriefScreen, Section
 from tui.state_panel import StatePanel
 
 LESSON = [
@@ -22,7 +20,7 @@ LESSON = [
 
 
 def section(screen: DebriefScreen, name: str) -> str:
-    return screen.query_one(f"#debrief-{name}", Markdown).source or ""
+    return screen.query_one(f"#debrief-{name}", Section).source
 
 
 async def test_quitting_a_session_ends_in_its_debrief(tmp_path: Path) -> None:

@@ -13,11 +13,22 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Footer, Header, Static
 
 if TYPE_CHECKING:
     from trainers.debrief.model import Debrief
     from tui.practice import Practice
+
+
+class Section(Static):
+    """One part of the debrief, rendered by Rich's Markdown in a single widget (Textual's
+    Markdown widget mounts a widget per block: seconds for a long session)."""
+
+    def __init__(self, source: str, *, id: str) -> None:
+        from rich.markdown import Markdown
+
+        super().__init__(Markdown(source), id=id)
+        self.source = source
 
 
 class DebriefScreen(Screen[None]):
@@ -26,7 +37,7 @@ class DebriefScreen(Screen[None]):
 
     DEFAULT_CSS = """
     DebriefScreen #debrief-body { padding: 0 2; }
-    DebriefScreen Markdown { margin: 0 0 1 0; }
+    DebriefScreen Section { margin: 0 0 1 0; }
     """
     BINDINGS = [
         Binding("escape", "close", "Back", id="debrief.close"),
@@ -45,10 +56,10 @@ class DebriefScreen(Screen[None]):
 
         yield Header()
         with VerticalScroll(id="debrief-body"):
-            yield Markdown(heading(self.debrief), id="debrief-heading")
-            yield Markdown(suggestions_md(self.debrief), id="debrief-suggestions")
-            yield Markdown(timeline_md(self.debrief), id="debrief-timeline")
-            yield Markdown(talk_md(self.debrief), id="debrief-talk")
+            yield Section(heading(self.debrief), id="debrief-heading")
+            yield Section(suggestions_md(self.debrief), id="debrief-suggestions")
+            yield Section(timeline_md(self.debrief), id="debrief-timeline")
+            yield Section(talk_md(self.debrief), id="debrief-talk")
         yield Footer()
 
     def on_mount(self) -> None:
