@@ -127,12 +127,15 @@ def _reconsider(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
         yield 7, Suggestion(turn, "reconsider", text)
 
 
-def _idea(child: str) -> str:
-    """The child's reply without fillers and end marks, to revoice it."""
+def _revoice(child: str) -> str:
+    """A revoicing of the child's reply the trainee could have said."""
+    numbers = _numbers(child)
+    if numbers:
+        return f"So you got {numbers[-1]}? How did you get that?"
     words = child.strip().rstrip("?.!").split()
     while words and words[0].lower().strip(",") in {"um", "uh", "umm", "hmm", "well", "ok"}:
         words.pop(0)
-    return " ".join(words) or child.strip()
+    return f"You said “{' '.join(words) or child.strip()}”. What makes you think so?"
 
 
 def _missed_uptake(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
@@ -144,7 +147,7 @@ def _missed_uptake(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
         text = (
             f"At turn {previous.turn} {ctx.child} said {quote(child, 50)}; your next message "
             f"{quote(current.teacher, 50)} moved on. Take up the child's idea first: "
-            f"“So you think {_idea(child)}? How did you get that?”"
+            f"“{_revoice(child)}”"
         )
         yield 6, Suggestion(current.turn, "uptake", text)
         return
@@ -241,4 +244,9 @@ def suggestions(
         (item for generator in GENERATORS for item in generator(ctx)),
         key=lambda item: -item[0],
     )
-    return [suggestion for _, suggestion in ranked[:HOW_MANY]]
+    chosen: list[Suggestion] = []
+    for _, suggestion in ranked:
+        if suggestion.turn is not None and any(s.turn == suggestion.turn for s in chosen):
+            continue  # one point per moment of the session
+        chosen.append(suggestion)
+    return chosen[:HOW_MANY]

@@ -149,13 +149,17 @@ def _event(
     if effective > 0:
         needed = misconception.moves_needed if misconception else None
         which = _which(misconception.effective_moves, exchange.teacher) if misconception else None
-        why = f"counted: {which}" if which else "counted as an effective move"
+        why = f"counted: {which.rstrip('.')}" if which else "counted as an effective move"
         if needed:
             why += f" ({after.get('effective_moves', 0)} of {needed} needed)"
         return MoveEvent(exchange.turn, exchange.teacher, "effective", True, why, child, "counters")
     if ineffective > 0:
         which = _which(misconception.ineffective_moves, exchange.teacher) if misconception else None
-        why = f"does not dislodge it: {which}" if which else "a move that does not dislodge it"
+        why = (
+            f"does not dislodge it: {which.rstrip('.')}"
+            if which
+            else "a move that does not dislodge it"
+        )
         return MoveEvent(
             exchange.turn, exchange.teacher, "ineffective", False, why, child, "counters"
         )
