@@ -134,18 +134,22 @@ def _event(
     last_move: dict[str, Any] | None,
 ) -> MoveEvent | None:
     child = exchange.student or ""
+    effective = after.get("effective_moves", 0) - before.get("effective_moves", 0)
+    ineffective = after.get("ineffective_moves", 0) - before.get("ineffective_moves", 0)
     if last_move and last_move.get("misconception") == misconception_id:
+        # "counted" in the child model's record means the move was weighed (as effective or as
+        # ineffective); for the trainee a move counts when it helped: its effect, or the
+        # effective counter, says so.
+        helped = last_move.get("effect") == "effective" or effective > 0
         return MoveEvent(
             exchange.turn,
             exchange.teacher,
             str(last_move.get("kind", "other")),
-            bool(last_move.get("counted")),
+            helped,
             str(last_move.get("why", "")),
             child,
             "state",
         )
-    effective = after.get("effective_moves", 0) - before.get("effective_moves", 0)
-    ineffective = after.get("ineffective_moves", 0) - before.get("ineffective_moves", 0)
     if effective > 0:
         needed = misconception.moves_needed if misconception else None
         which = _which(misconception.effective_moves, exchange.teacher) if misconception else None
