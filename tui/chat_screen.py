@@ -84,7 +84,7 @@ class ChatScreen(DebriefHooks, Screen[None]):
         if practice.unsent and not teacher_input.value:
             teacher_input.value = practice.unsent
         messages.scroll_end(animate=False)
-        self.refresh_state_panel()
+        self.after_turn()
 
     def _load_failed(self, error: Exception) -> None:
         self.load_error = error
@@ -150,7 +150,7 @@ class ChatScreen(DebriefHooks, Screen[None]):
         turn = self.agent.last_turn
         student.text = turn.student if turn else student.text
         student.turn_id = self.practice.ensure_session().last_student_turn_id
-        self.refresh_state_panel()
+        self.after_turn()
 
     def _undo(self, text: str, teacher: Bubble, student: Bubble) -> None:
         teacher.remove()

@@ -1,8 +1,8 @@
 """The live side panel with the child's state, and the chat's debrief keys.
 
 :class:`DebriefHooks` is mixed into the chat screen so the chat needs only a few lines: its
-bindings, the panel in ``compose`` and a :meth:`DebriefHooks.refresh_state_panel` call after each
-reply. The panel is off by default (practice mode shows it on Ctrl+T).
+bindings, the panel in ``compose`` and a :meth:`DebriefHooks.after_turn` call once the session is
+loaded and after each reply. The panel is off by default (practice mode shows it on Ctrl+T).
 """
 
 from __future__ import annotations
@@ -54,6 +54,17 @@ def describe_state(persona: Persona, state: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _load_debrief() -> None:
+    """Import the debrief's modules and load its talk-move model (off the UI thread)."""
+    import rich.markdown  # noqa: F401  (the debrief screen renders with it)
+
+    import tui.debrief_screen  # noqa: F401
+    from trainers.debrief import compute, render  # noqa: F401
+    from trainers.debrief.talk_moves import classifier
+
+    classifier()
+
+
 class StatePanel(Static):
     """The child's state, docked at the right of the chat; hidden until toggled."""
 
@@ -92,6 +103,16 @@ class DebriefHooks:
         panel = self.query_one(StatePanel)  # type: ignore[attr-defined]
         panel.display = not panel.display
         self.refresh_state_panel()
+
+    _debrief_warmed = False
+
+    def after_turn(self) -> None:
+        """Follow the new state in the panel; load the debrief's code and model in the
+        background once, so the debrief on Ctrl+R or on quit does not wait for them."""
+        self.refresh_state_panel()
+        if not self._debrief_warmed and self.practice is not None:
+            self._debrief_warmed = True
+            self.run_worker(_load_debrief, thread=True, exit_on_error=False)  # type: ignore[attr-defined]
 
     def refresh_state_panel(self) -> None:
         panel = self.query_one(StatePanel)  # type: ignore[attr-defined]
