@@ -161,3 +161,14 @@ def test_talk_moves_on_new_lines(sentence: str, label: str) -> None:
 def test_a_message_is_read_sentence_by_sentence() -> None:
     moves = [move.label for _, move in message_moves("What is 74 - 38? It's 36.")]
     assert moves == ["closed_question", "telling"]
+
+
+def test_a_session_whose_persona_is_gone_still_has_a_debrief(tmp_path: Path) -> None:
+    with Store(tmp_path / "utta.db") as store:
+        session_id = store.start_session("ghost", "sam", "offline")
+        store.add_turn(session_id, "teacher", "What is 52 - 27? It's 25.")
+        store.add_turn(session_id, "student", "35", brain_id="offline", student_state=None)
+        debrief = debrief_session(store, session_id)
+    assert debrief.child_name == "the child" and debrief.timeline == []
+    assert debrief.talk.self_answered_turns == [1]
+    assert any("“What is 52 - 27?”" in s.text for s in debrief.suggestions)
