@@ -42,7 +42,8 @@ def heading(debrief: Debrief) -> str:
 
 
 def suggestions_md(debrief: Debrief) -> str:
-    lines = ["## Three things to try\n"]
+    count = len(debrief.suggestions)
+    lines = ["## Three things to try\n" if count == 3 else "## Things to try\n"]
     if not debrief.suggestions:
         lines.append("Nothing to suggest yet: teach a few turns first.")
     for number, suggestion in enumerate(debrief.suggestions, start=1):

@@ -19,16 +19,30 @@ def quote(text: str | None, limit: int = 70) -> str:
     return f"“{text if len(text) <= limit else text[: limit - 1].rstrip() + '…'}”"
 
 
-def _try_instead(persona: Persona | None, misconception_id: str | None) -> str:
+def _try_instead(
+    persona: Persona | None, misconception_id: str | None, skip: str | None = None
+) -> str:
+    """One of the persona's effective moves as advice (not the one ``skip`` already made)."""
     if persona and misconception_id:
         try:
-            moves = persona.misconception(misconception_id).effective_moves
+            moves = list(persona.misconception(misconception_id).effective_moves)
         except KeyError:
             moves = []
+        if skip and len(moves) > 1:
+            moves.sort(key=lambda move: bool(_shares_words(skip, move.description)))
         if moves:
             idea = moves[0].description.strip().rstrip(".")
             return f"Try {idea[0].lower() + idea[1:]}, and let {persona.name} do the work."
     return "Try a model the child works with (blocks, a drawing, a number line) or a case to check."
+
+
+def _shares_words(text: str, description: str) -> bool:
+    """Crude same-move test: a shared word stem ("drop" in "drop them" and "dropping")."""
+
+    def stems(words: str) -> set[str]:
+        return {w[:4] for w in re.findall(r"[a-z]{4,}", words.lower())}
+
+    return bool(stems(text) & stems(description))
 
 
 class _Context:
@@ -130,20 +144,21 @@ def _reconsider(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
 def _revoice(child: str) -> str:
     """A revoicing of the child's reply the trainee could have said."""
     numbers = _numbers(child)
-    if numbers:
+    if numbers and len(child.split()) <= 2:  # a bare answer: ask how it was found
         return f"So you got {numbers[-1]}? How did you get that?"
     words = child.strip().rstrip("?.!").split()
     while words and words[0].lower().strip(",") in {"um", "uh", "umm", "hmm", "well", "ok"}:
         words.pop(0)
-    return f"You said “{' '.join(words) or child.strip()}”. What makes you think so?"
+    return f"You said ‘{' '.join(words) or child.strip()}’. What makes you think so?"
 
 
 def _missed_uptake(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     taken = set(ctx.talk.uptake_turns)
+    teaching = {e.turn for line in ctx.timeline for e in line.events if e.counted}
     for previous, current in zip(ctx.exchanges, ctx.exchanges[1:], strict=False):
         child = (previous.student or "").strip()
-        if current.turn in taken or len(child.split()) < 2:
-            continue
+        if current.turn in taken or current.turn in teaching or len(child.split()) < 2:
+            continue  # built on it, or moved on to a move that helped
         text = (
             f"At turn {previous.turn} {ctx.child} said {quote(child, 50)}; your next message "
             f"{quote(current.teacher, 50)} moved on. Take up the child's idea first: "
@@ -204,6 +219,51 @@ def _what_worked(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
             return
 
 
+def _unfinished(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
+    for line in ctx.timeline:
+        counted = [e for e in line.events if e.counted]
+        if line.resolved_at is not None or not counted:
+            continue
+        needed = f" of the {line.moves_needed} it takes" if line.moves_needed else ""
+        text = (
+            f"{ctx.child} still believed it at the end (“{line.belief[:70].rstrip()}…”): "
+            f"{len(counted)} move(s){needed} counted, the first at turn {counted[0].turn} "
+            f"({quote(counted[0].teacher, 50)}). Keep going with moves like it. "
+            + _try_instead(ctx.persona, line.id, skip=counted[0].teacher)
+        )
+        yield 4, Suggestion(None, "unfinished", text)
+        return
+
+
+def _praise_at_resolution(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
+    for line in ctx.timeline:
+        turn = line.resolved_at
+        nxt = ctx.by_turn.get(turn + 1) if turn else None
+        if nxt is None or ctx.sentence(nxt.turn, ("praise_effort",)):
+            continue
+        text = (
+            f"When {ctx.child} got it at turn {turn} ({quote(ctx.said(turn), 40)}), your next "
+            f"message was {quote(nxt.teacher, 50)}. Name what {ctx.child} did first, so it "
+            "sticks: “You counted it out yourself — that's how to be sure.”"
+        )
+        yield 2, Suggestion(nxt.turn, "praise_effort", text)
+        return
+
+
+def _child_talk(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
+    talk = ctx.talk
+    replies = [e for e in ctx.exchanges if e.student]
+    if not replies or talk.teacher_word_share < 0.6:
+        return
+    longest = max(replies, key=lambda e: len((e.student or "").split()))
+    text = (
+        f"{ctx.child} said {talk.child_words} words in {talk.child_turns} turns; the longest reply "
+        f"was {quote(longest.student, 40)} (turn {longest.turn}). Ask {ctx.child} to explain the "
+        "steps: “Tell me how you did it, step by step.”"
+    )
+    yield 1, Suggestion(None, "child_talk", text)
+
+
 def _nothing_counted(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     for line in ctx.timeline:
         if line.first_showed is not None and not any(e.counted for e in line.events):
@@ -225,8 +285,11 @@ GENERATORS: tuple[Callable[[_Context], Iterator[tuple[int, Suggestion]]], ...] =
     _closed_questions,
     _talk_share,
     _praise,
+    _unfinished,
     _what_worked,
+    _praise_at_resolution,
     _nothing_counted,
+    _child_talk,
 )
 
 

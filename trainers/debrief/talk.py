@@ -1,8 +1,9 @@
 """The trainee's talk: who spoke how much, which questions and talk moves, and uptake.
 
 Uptake follows Demszky et al.'s idea (a teacher turn that takes up the student's contribution),
-measured here by meaning we can read without a network: the message revoices the child (a talk
-move) or reuses a content word or number from the child's previous reply.
+measured here by meaning we can read without a network: the message revoices the child or presses
+for the reasoning behind what the child just said (talk moves), or reuses a content word or number
+from the child's previous reply.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def _content_tokens(text: str) -> set[str]:
 
 def builds_on(teacher: str, child_before: str, moves: list[tuple[str, TalkMove]]) -> bool:
     """Does the teacher's message take up what the child just said?"""
-    if any(move.label == "revoice" for _, move in moves):
-        return True
+    if any(move.label in ("revoice", "press_reasoning") for _, move in moves):
+        return True  # saying the child's idea back, or asking how the child got it
     return bool(_content_tokens(teacher) & _content_tokens(child_before))
 
 

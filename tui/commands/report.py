@@ -106,8 +106,11 @@ def progress_report(args: argparse.Namespace) -> int:
 
         text = progress_markdown(args.trainee, rows, args.persona)
         if args.format == "text":
+            import shutil
+
             from trainers.debrief.charts import terminal_chart
 
-            text += "\n" + terminal_chart(rows) + "\n"
+            columns = shutil.get_terminal_size((100, 30)).columns
+            text += "\n" + terminal_chart(rows, width=max(60, min(columns, 140))) + "\n"
     _write(text, args.output, f"the progress of {args.trainee}")
     return 0
