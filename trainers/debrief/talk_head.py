@@ -79,13 +79,20 @@ class TalkHead:
         rows = talk_inputs(encoder, texts)
         probs = head.probabilities(rows)
         out = []
-        for text, row, p in zip(texts, rows, probs, strict=True):
+        for row, p in zip(rows, probs, strict=True):
             best = int(np.argmax(p))
             label = head.labels[best]
-            out.append(
-                (label, float(p[best]), self.recognizer._why(text, row[: encoder.dim], label))
-            )
+            out.append((label, float(p[best]), self._nearest(row[: encoder.dim], label)))
         return out
+
+    def _nearest(self, vector: np.ndarray, label: str) -> str:
+        """The reason: the labeled line of the same class nearest in meaning."""
+        head = self.recognizer.head
+        same = [i for i, other in enumerate(head.example_labels) if other == label]
+        if not same:
+            return f"read as {label}"
+        nearest = same[int(np.argmax(head.example_vectors[same] @ vector))]
+        return f'like "{head.example_texts[nearest]}" ({label.replace("_", " ")})'
 
 
 def load_head() -> TalkHead | None:
