@@ -152,6 +152,9 @@ def test_the_head_was_trained_on_the_shipped_encoder() -> None:
         ("Add 38 back to your answer and see if you get 74.", "ask_check"),
         ("The right answer is 36.", "telling"),
         ("Nope, try again.", "reconsider"),
+        # traps: a model word in chit-chat, and telling that waves the model away
+        ("I have a big box of cubes in my garage.", "other"),
+        ("No blocks needed, it is 25.", "telling"),
     ],
 )
 def test_talk_moves_on_new_lines(sentence: str, label: str) -> None:
