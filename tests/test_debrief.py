@@ -175,3 +175,17 @@ def test_a_session_whose_persona_is_gone_still_has_a_debrief(tmp_path: Path) -> 
     assert debrief.child_name == "the child" and debrief.timeline == []
     assert debrief.talk.self_answered_turns == [1]
     assert any("“What is 52 - 27?”" in s.text for s in debrief.suggestions)
+
+
+def test_the_heading_counts_the_trainee_s_feedback(tmp_path: Path) -> None:
+    from trainers.debrief.render import heading
+
+    with Store(tmp_path / "utta.db") as store:
+        session_id = run_lesson(store, "maya", MAYA_LESSON[:2])
+        first, second = [t.id for t in store.turns(session_id) if t.role == "student"]
+        store.add_feedback(first, rating=2)
+        store.add_feedback(first, rating=4, rewrite="um 35?")  # the latest row counts
+        store.add_feedback(second, flagged=True)
+        debrief = debrief_session(store, session_id)
+    assert debrief.ratings == {"rated": 1, "flagged": 1, "rewritten": 1}
+    assert "your feedback on replies: 1 rated, 1 flagged, 1 rewritten" in heading(debrief)

@@ -37,8 +37,14 @@ def heading(debrief: Debrief) -> str:
         f"**{debrief.trainee or 'a trainee'}** teaching **{debrief.child_name}** "
         f"(`{debrief.persona_id}`) · {debrief.exchanges} turns · started "
         f"{debrief.started_at[:16].replace('T', ' ')} UTC · ended {ended} · brains: "
-        f"{' → '.join(debrief.brains)}\n"
+        f"{' → '.join(debrief.brains)}{_feedback(debrief.ratings)}\n"
     )
+
+
+def _feedback(ratings: dict[str, int]) -> str:
+    """The trainee's own feedback on the child's replies, when there was any."""
+    parts = [f"{count} {what}" for what, count in ratings.items() if count]
+    return f" · your feedback on replies: {', '.join(parts)}" if parts else ""
 
 
 def suggestions_md(debrief: Debrief) -> str:
