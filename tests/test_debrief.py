@@ -16,10 +16,10 @@ from trainers.debrief.talk_head import (
     MANIFEST_FILE,
     TALK_MOVES,
     TalkHead,
-    encoder_hash,
+    input_signature,
     shared_encoder,
 )
-from trainers.debrief.talk_moves import NGRAM_FILE, classify_talk, message_moves
+from trainers.debrief.talk_moves import NGRAM_FILE, classifier, classify_talk, message_moves
 from trainers.debrief.talk_ngram import LinearModel, accuracy
 from transcripts.store import Store
 
@@ -136,11 +136,12 @@ def test_the_talk_move_set_has_a_fixed_test_split_and_the_head_beats_the_bar() -
     assert accuracy(ngram, test) >= 0.8
 
 
-def test_the_head_was_trained_on_the_shipped_encoder() -> None:
-    """After the move recognizer's encoder is rebuilt, retrain: python -m
+def test_the_head_was_trained_on_the_shipped_encoder_and_features() -> None:
+    """After the move recognizer's encoder or explicit features change, retrain: python -m
     trainers.debrief.train_talk_moves (else the debrief falls back to the n-gram model)."""
     manifest = json.loads(MANIFEST_FILE.read_text(encoding="utf-8"))
-    assert manifest["encoder_sha256"] == encoder_hash()
+    assert manifest["inputs"] == input_signature()
+    assert isinstance(classifier(), TalkHead)
 
 
 @pytest.mark.parametrize(

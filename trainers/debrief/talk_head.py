@@ -43,6 +43,18 @@ LABELS = (
 TALK_MOVES = LabelSet("talk_moves", DATA_DIR / "talk_moves.jsonl", LABELS, label_field="label")
 
 
+def input_signature() -> dict:
+    """What the head's input rows are made of now; a head trained on other rows is not used."""
+    from agent.moves.features import FEATURE_NAMES
+    from trainers.debrief.phrases import FAMILY_NAMES
+
+    return {
+        "encoder_sha256": encoder_hash(),
+        "explicit_features": list(FEATURE_NAMES),
+        "phrase_families": [*FAMILY_NAMES, "question_mark"],
+    }
+
+
 def encoder_hash() -> str:
     from agent.moves.recognizer import ENCODER_DIR
 
@@ -96,10 +108,10 @@ class TalkHead:
 
 
 def load_head() -> TalkHead | None:
-    """The shipped head when it matches the shipped encoder, else ``None``."""
+    """The shipped head if it was trained on the inputs the recognizer makes now, else ``None``."""
     try:
         manifest = json.loads(MANIFEST_FILE.read_text(encoding="utf-8"))
-        if manifest.get("encoder_sha256") != encoder_hash() or not HEAD_FILE.exists():
+        if manifest.get("inputs") != input_signature() or not HEAD_FILE.exists():
             return None
         return TalkHead(shared_encoder())
     except (OSError, ValueError, KeyError):

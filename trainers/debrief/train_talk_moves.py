@@ -21,7 +21,7 @@ from trainers.debrief.talk_head import (
     MANIFEST_FILE,
     TALK_MOVES,
     TalkHead,
-    encoder_hash,
+    input_signature,
     shared_encoder,
     train_head,
 )
@@ -46,7 +46,7 @@ def main() -> int:
             split: dict(Counter(e.label for e in examples if e.split == split))
             for split in ("train", "test")
         },
-        "encoder_sha256": encoder_hash(),
+        "inputs": input_signature(),
         "head": {"file": HEAD_FILE.name, **fit, "test_accuracy": round(head_accuracy, 4)},
         "ngram": {"file": NGRAM_FILE.name, "test_accuracy": round(accuracy(ngram, test_rows), 4)},
     }
