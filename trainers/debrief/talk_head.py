@@ -45,12 +45,15 @@ TALK_MOVES = LabelSet("talk_moves", DATA_DIR / "talk_moves.jsonl", LABELS, label
 
 def input_signature() -> dict:
     """What the head's input rows are made of now; a head trained on other rows is not used."""
-    from agent.moves.features import FEATURE_NAMES
+    from agent.moves import features
     from trainers.debrief.phrases import FAMILY_NAMES
 
     return {
         "encoder_sha256": encoder_hash(),
-        "explicit_features": list(FEATURE_NAMES),
+        "explicit_features": list(features.FEATURE_NAMES),
+        "explicit_features_sha256": hashlib.sha256(
+            Path(features.__file__).read_bytes()
+        ).hexdigest(),
         "phrase_families": [*FAMILY_NAMES, "question_mark"],
     }
 
