@@ -111,3 +111,23 @@ async def test_a_resumed_session_s_debrief_covers_all_of_it(tmp_path: Path) -> N
         assert "4 turns" in section(app.screen, "heading")
         timeline = section(app.screen, "timeline")
         assert "**turn 2** ✘ did not count" in timeline and "**turn 4** ✔ counted" in timeline
+
+
+def test_the_panel_shows_the_child_model_s_answer_and_last_move() -> None:
+    """State fields of the child model that records them (CONTRACTS.md §3)."""
+    from personas.loader import PersonaLibrary
+    from tui.state_panel import describe_state
+
+    state = {
+        "misconceptions": {"smaller-from-larger": {"held": False, "effective_moves": 3}},
+        "mood": "happy",
+        "active": "smaller-from-larger",
+        "answer": {"value": "25", "correct_value": "25", "why": "counted up from 27"},
+        "last_move": {"kind": "counting_strategy", "counted": True, "why": "counts up"},
+    }
+    text = describe_state(PersonaLibrary().get("maya"), state)
+    assert "○ resolved[/green] smaller-from-larger" in text and "counted 3/3" in text
+    assert "would answer: 25" in text and "counted up from 27" in text
+    assert "last move: counting_strategy, counted" in text
+    state["answer"] = {"value": None}
+    assert "would answer: does not know" in describe_state(PersonaLibrary().get("maya"), state)

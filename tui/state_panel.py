@@ -40,7 +40,9 @@ def describe_state(persona: Persona, state: dict[str, Any]) -> str:
         )
     answer = state.get("answer")
     if answer:
-        lines += ["", f"would answer: {escape(str(answer.get('value')))}"]
+        value = answer.get("value")
+        said = "does not know" if value is None else escape(str(value))
+        lines += ["", f"would answer: {said}"]
         if answer.get("correct_value") is not None:
             lines.append(f"right answer: {escape(str(answer['correct_value']))}")
         if answer.get("why"):
