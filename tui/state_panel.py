@@ -49,7 +49,11 @@ def describe_state(persona: Persona, state: dict[str, Any]) -> str:
             lines.append(f"[dim]{escape(str(answer['why']))}[/dim]")
     move = state.get("last_move")
     if move:
-        verdict = "counted" if move.get("counted") else "did not count"
+        effect = move.get("effect")  # the child model's: effective, ineffective or none
+        if effect == "ineffective":
+            verdict = "did not help"
+        else:
+            verdict = "counted" if move.get("counted") else "did not count"
         lines += ["", f"last move: {escape(str(move.get('kind')))}, {verdict}"]
         if move.get("why"):
             lines.append(f"[dim]{escape(str(move['why']))}[/dim]")
