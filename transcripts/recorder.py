@@ -22,8 +22,12 @@ class SessionRecorder:
         self.store = store
         self.session_id = session_id
         self.unanswered: str | None = None
-        """On resume: a teacher message the previous run sent but never got an answer to (it was
-        withdrawn from the log). A UI can put it back into the input box."""
+        """A teacher message logged last that never got its answer (the previous run crashed or
+        quit mid-reply). It stays in the log until :meth:`teacher_sent` replaces it or
+        :meth:`discard_unanswered` drops it; a UI can put it back into the input box."""
+        self.keep_unanswered = False
+        """Set when the chat quits mid-reply: the pending message is kept as :attr:`unanswered`
+        instead of withdrawn, as if the process had died there."""
         self.last_student_turn_id: int | None = None
         """The id of the student turn logged last, for feedback on it."""
 
@@ -36,18 +40,31 @@ class SessionRecorder:
         """Continue ``session_id``; raises :class:`~transcripts.store.UnknownSession`.
 
         If the previous run stopped between sending a teacher message and logging the reply (a
-        crash, a killed terminal), that message is withdrawn so teacher and student turns keep
-        alternating; its text is kept in :attr:`unanswered`.
+        crash, a killed terminal, quitting mid-reply), that message stays logged and its text is
+        in :attr:`unanswered`; sending replaces it, so teacher and student turns keep alternating.
         """
         store.session(session_id)
         recorder = cls(store, session_id)
-        recorder.unanswered = store.delete_last_turn_if_teacher(session_id)
+        turns = store.turns(session_id)
+        if turns and turns[-1].role == "teacher":
+            recorder.unanswered = turns[-1].text
         return recorder
 
     # --- what a resumed agent needs -----------------------------------------------------------
 
     def turns(self) -> list[TurnRow]:
         return self.store.turns(self.session_id)
+
+    def answered_turns(self) -> list[TurnRow]:
+        """The turns without a trailing unanswered message (that one belongs in the input box)."""
+        turns = self.turns()
+        return turns[:-1] if turns and turns[-1].role == "teacher" else turns
+
+    def discard_unanswered(self) -> None:
+        """The trainee dropped the message that never got its answer: remove it from the log."""
+        if self.unanswered is not None:
+            self.store.delete_last_turn_if_teacher(self.session_id)
+            self.unanswered = None
 
     def exchanges(self) -> list[tuple[str, str]]:
         """(teacher, student) pairs in order, e.g. to refill ``ConversationMemory``."""
@@ -64,9 +81,18 @@ class SessionRecorder:
     # --- the Recorder protocol ----------------------------------------------------------------
 
     def teacher_sent(self, text: str) -> None:
-        self.store.add_turn(self.session_id, "teacher", text)
+        if self.unanswered is not None:  # re-sent (perhaps edited): it takes the old one's place
+            self.store.resend_unanswered(self.session_id, text)
+        else:
+            self.store.add_turn(self.session_id, "teacher", text)
+        self.unanswered = None
 
     def teacher_withdrawn(self) -> None:
+        if self.keep_unanswered:  # quitting mid-reply: keep it for resume, like a crash would
+            turns = self.store.turns(self.session_id)
+            if turns and turns[-1].role == "teacher":
+                self.unanswered = turns[-1].text
+            return
         self.store.delete_last_turn_if_teacher(self.session_id)
 
     def student_replied(self, turn: CompletedTurn) -> None:

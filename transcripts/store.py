@@ -245,6 +245,15 @@ class Store:
         return str(last["text"])
 
     @_serialised
+    def resend_unanswered(self, session_id: int, text: str) -> int:
+        """Replace the session's last turn, an unanswered teacher message, with ``text`` (the
+        same message re-sent, or an edited one) in one transaction, so a crash keeps one of them.
+        """
+        with write_transaction(self.db):
+            self.delete_last_turn_if_teacher(session_id)
+            return self.add_turn(session_id, "teacher", text)
+
+    @_serialised
     def turns(self, session_id: int) -> list[TurnRow]:
         self._require_session(session_id)
         rows = self.db["turns"].rows_where("session_id = ?", [session_id], order_by="idx")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ from tui.screens import PersonaPicker
 if TYPE_CHECKING:
     from transcripts.store import Store
     from tui.practice import Practice
+
+log = logging.getLogger(__name__)
 
 
 class UttaApp(App[None]):
@@ -67,7 +69,13 @@ class UttaApp(App[None]):
             ):
                 raise ValueError('expected an object like {"chat.feedback": "ctrl+r"}')
         except (OSError, ValueError) as error:
-            self.notify(f"{path}: {error}; using the default keys", severity="warning", timeout=15)
+            log.warning("keymap %s ignored: %s", path, error)
+            self.notify(
+                f"{path}: {error}; using the default keys",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
             return
         self.set_keymap(keymap)
 
@@ -102,10 +110,6 @@ class UttaApp(App[None]):
         return self.chat.practice if self.chat else None
 
     async def action_quit(self) -> None:
-        if self.practice is not None:
-            try:
-                self.practice.end()
-            except sqlite3.Error as error:  # quitting must work even when the disk does not
-                self.notify(f"could not stamp the session's end: {error}", severity="warning")
-            await self.practice.agent.brain.aclose()
+        if self.chat is not None:
+            await self.chat.close_session()
         self.exit()
