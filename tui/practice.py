@@ -193,6 +193,16 @@ def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
     )
 
 
+def require_brain(name: str, store: Store) -> None:
+    """Raise :class:`~transcripts.store.UnknownBrain` unless ``name`` is a saved brain or a
+    brain kind (persona-independent, so it can run before a persona is chosen)."""
+    try:
+        store.brain(name)
+    except UnknownBrain:
+        if name not in available_kinds():
+            raise
+
+
 def build_brain(name: str, store: Store, persona: Persona) -> Brain:
     spec = brain_spec(name, store, persona)
     if spec.persona_id and spec.persona_id != persona.id:
