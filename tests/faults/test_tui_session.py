@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import pty
 import select
-import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.support.tui_fault_server import fault_server
+from tests.support.tui_fault_server import WriteLock, fault_server
 from tests.test_chat_app import SlowBrain, chat, make_app, send, wait_until
 from transcripts.store import Store
 from tui.screens import FeedbackScreen, HelpScreen
@@ -34,31 +32,6 @@ def teacher_input(pilot: Pilot) -> Input:
 
 def toast_texts(pilot: Pilot) -> list[str]:
     return [toast.render().plain for toast in pilot.app.screen.query("Toast")]
-
-
-class WriteLock:
-    """Another connection (as a second chat would) holding the database's write lock."""
-
-    def __init__(self, db: Path) -> None:
-        self.db, self.taken, self.release = db, threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._hold, daemon=True)
-
-    def _hold(self) -> None:
-        connection = sqlite3.connect(self.db)
-        connection.execute("BEGIN IMMEDIATE")
-        self.taken.set()
-        self.release.wait(30)
-        connection.rollback()
-        connection.close()
-
-    def __enter__(self) -> WriteLock:
-        self.thread.start()
-        self.taken.wait(10)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release.set()
-        self.thread.join(10)
 
 
 async def test_text_typed_during_a_slow_store_write_is_kept(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""A real local OpenAI-compatible HTTP server that misbehaves on purpose, for the chat's fault
-tests: markup in model names and error bodies, errors instead of replies.
+"""Faults for the chat's tests: a real local OpenAI-compatible HTTP server that misbehaves on
+purpose (markup in model names and error bodies, errors instead of replies), and a second
+database connection that holds the write lock (a slow database).
 
 It is pytest-httpserver's werkzeug server on a free loopback port, answering the two endpoints a
 vllm brain uses (``GET /v1/models``, ``POST /v1/chat/completions``) in the shapes the OpenAI API
@@ -9,8 +10,11 @@ documents, so the brain, its SDK client and the chat run unchanged against it.
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -76,3 +80,28 @@ def fault_server() -> Iterator[FaultServer]:
     finally:
         server.clear()
         server.stop()
+
+
+class WriteLock:
+    """Another connection (as a second chat would) holding the database's write lock."""
+
+    def __init__(self, db: Path) -> None:
+        self.db, self.taken, self.release = db, threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        connection = sqlite3.connect(self.db)
+        connection.execute("BEGIN IMMEDIATE")
+        self.taken.set()
+        self.release.wait(30)
+        connection.rollback()
+        connection.close()
+
+    def __enter__(self) -> WriteLock:
+        self.thread.start()
+        self.taken.wait(10)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+        self.thread.join(10)
