@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -112,3 +114,28 @@ async def test_markup_in_a_brain_name_in_the_picker_notices_and_at_start(tmp_pat
         screen.query_one("#teacher-input", Input).value = "hello?"
         await pilot.press("enter")
         assert screen.query_one("#teacher-input", Input).value == "hello?"  # nothing lost
+
+
+async def test_markup_in_persona_fields_is_shown_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "personas"
+    folder.mkdir()
+    text = (Path(__file__).parents[1] / "data" / "personas" / "valid.yaml").read_text()
+    text = text.replace("name: Zoe", 'name: "Zo[/]e"').replace(
+        'summary: "Zoe is', f'summary: "{CLICK_QUIT} Zoe is'
+    )
+    (folder / "zoe.yaml").write_text(text)
+    monkeypatch.setenv("UTTA_PERSONAS_DIR", str(folder))
+    async with make_app(tmp_path / "chat.db").run_test(size=(120, 40)) as pilot:
+        picker = pilot.app.screen.query_one(OptionList)
+        ids = [picker.get_option_at_index(i).id for i in range(picker.option_count)]
+        prompt = picker.get_option_at_index(ids.index("zoe")).prompt
+        # As the list displays it: a string prompt is read as markup, Text/Content as is.
+        shown = Content.from_markup(prompt) if isinstance(prompt, str) else prompt
+        assert "Zo[/]e" in shown.plain and CLICK_QUIT in shown.plain
+        picker.highlighted = ids.index("zoe")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: chat(pilot.app).practice is not None)
+        assert "Zo[/]e" in pilot.app.title
+        assert await send(pilot, "what is 3 plus 2?")
