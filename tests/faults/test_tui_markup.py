@@ -89,6 +89,35 @@ async def test_a_model_name_with_a_click_action_is_plain_text_and_clicking_it_do
             assert chat(pilot.app).agent.brain.id == "offline"
 
 
+async def test_markup_in_an_adapter_config_value_during_a_swap_is_shown_as_text(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "chat.db"
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"peft_type": "[/]LOHA[@click=app.quit]"}')
+    with fault_server() as server:
+        server.serve_models("tiny")
+        Store(db).save_brain(
+            "odd-adapter",
+            "vllm",
+            {
+                "base_url": server.base_url,
+                "base": "tiny",
+                "adapter": "x",
+                "adapter_path": str(adapter),
+            },
+            "maya",
+        )
+        app = make_app(db, persona_id="maya")
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
+            await send(pilot, "What is 52 - 27?")
+            await pick_brain(pilot, "odd-adapter")
+            await wait_until(pilot, lambda: any("[/]LOHA" in t for t in toast_texts(pilot)))
+            assert any("'[/]loha[@click=app.quit]'" in t.lower() for t in toast_texts(pilot))
+            assert await send(pilot, "How did you get that?")
+
+
 async def test_markup_in_a_brain_name_in_the_picker_notices_and_at_start(tmp_path: Path) -> None:
     db = tmp_path / "chat.db"
     name = "[/]oops"

@@ -201,3 +201,21 @@ def test_an_unknown_brain_fails_on_the_command_line_before_the_chat_opens(utta_h
         assert "utta brains list" in output
         assert "Traceback" not in output
         assert "\x1b[?1049h" not in output  # no alternate screen: the TUI never opened
+
+
+async def test_ctrl_g_discards_a_resumed_unanswered_message(tmp_path: Path) -> None:
+    db = tmp_path / "chat.db"
+    store = Store(db)
+    session_id = store.start_session("maya", "kim", "offline")
+    store.add_turn(session_id, "teacher", "What is 52 - 27?")
+    store.add_turn(session_id, "student", "35")
+    store.add_turn(session_id, "teacher", "Use the blocks.")  # then the process died
+    async with make_app(db, resume=session_id).run_test(size=(120, 40)) as pilot:
+        screen = chat(pilot.app)
+        await wait_until(pilot, lambda: screen.practice is not None)
+        assert teacher_input(pilot).value == "Use the blocks."
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: len(store.turns(session_id)) == 2)
+        await wait_until(pilot, lambda: teacher_input(pilot).value == "")
+        assert await send(pilot, "Count on from 27.")
+    assert [t.role for t in store.turns(session_id)] == ["teacher", "student"] * 2
