@@ -78,7 +78,9 @@ class ChatScreen(Screen[None]):
         self.teacher_input.focus()
         self._load()
 
-    def say(self, message: str, *, title: str = "", error: bool = False, timeout: float = 5):
+    def say(
+        self, message: str, *, title: str = "", error: bool = False, timeout: float = 5
+    ) -> None:
         """A notification whose text is never parsed as markup (it may quote a server)."""
         severity = "error" if error else "information"
         self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
@@ -274,6 +276,7 @@ class ChatScreen(Screen[None]):
         try:
             await self.practice.give_feedback(target.turn_id, result)
         except (ValueError, StorageError) as error:
+            log.warning("feedback not saved", exc_info=True)
             self.say(str(error), title="Feedback not saved", error=True, timeout=15)
             return
         target.mark_feedback(result.summary())
