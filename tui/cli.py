@@ -8,9 +8,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tui.commands import CommandError, brains, chat, keys, personas, serve, sessions, train
+from tui.commands import (
+    CommandError,
+    brains,
+    chat,
+    keys,
+    personas,
+    score,
+    serve,
+    sessions,
+    train,
+)
 
-COMMAND_MODULES = (chat, personas, sessions, brains, serve, keys, train)
+COMMAND_MODULES = (chat, personas, sessions, brains, serve, keys, train, score)
 
 
 def build_parser() -> argparse.ArgumentParser:
