@@ -37,10 +37,8 @@ def _mentions(text: str, cues: list[str]) -> bool:
 
 def classify(message: str) -> Any:
     """The move recognizer's verdict on ``message`` (loaded lazily on the first call)."""
-    try:
-        from agent.moves import classify_move
-    except ImportError:  # pragma: no cover - until the recognizer is merged
-        from agent.child.fallback_moves import classify_move
+    from agent.moves import classify_move
+
     return classify_move(message)
 
 
