@@ -21,8 +21,9 @@ Mood = Literal["happy", "ok", "frustrated", "bored"]
 _PRAISE = re.compile(r"\b(great|good job|well done|nice|awesome|you got it|excellent|proud)\b")
 # A teacher message this long reads as a lecture to a seven-year-old.
 _LECTURE_WORDS = 45
-# Below this recognizer confidence a message counts as no move at all.
-MIN_MOVE_CONFIDENCE = 0.5
+# Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
+# verdict is ~0.1, a clear one above 0.6).
+MIN_MOVE_CONFIDENCE = 0.35
 
 
 def _mentions(text: str, cues: list[str]) -> bool:

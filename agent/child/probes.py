@@ -271,8 +271,8 @@ TEACH: dict[str, dict[str, list[str]]] = {
         "concrete_model": [
             "Make {n} with ten-towers of snap cubes and some loose cubes. How many cubes are in "
             "the towers?",
-            "Here are cups that each hold ten beans, and some loose beans. Show me {n} that way. "
-            "How many beans are in the cups?",
+            "Use these ten-frames and loose counters to show {n}. How many full ten-frames do "
+            "you need?",
             "Show me {n} with a pile of pennies grouped into tens. How many pennies are in "
             "the groups?",
         ],
@@ -382,10 +382,27 @@ TEACH: dict[str, dict[str, list[str]]] = {
 }
 
 _TELL = [
-    "It's {correct}, no {cue} needed.",
-    "The answer is {correct}. We don't need {cue} for this one.",
-    "Just trust me, it is {correct}. Forget about {cue}.",
+    "{fact}, no {cue} needed.",
+    "I'll just tell you: {fact}. We don't need {cue} for this one.",
+    "Just trust me, {fact}. Forget about {cue}.",
 ]
+# The right answer or the rule, stated: what telling sounds like for each held rule.
+FACTS: dict[str, str] = {
+    "smaller-from-larger": "it's {correct}, you have to regroup",
+    "face-value-digits": "the answer is {correct}",
+    "equals-answer-next": "it's {correct}, both sides have to be equal",
+    "ruler-reads-end": "it's {correct} long, you start at zero",
+    "coin-worth-by-size": "the {coin} is worth more, size doesn't matter",
+    "turned-shape-renamed": "it's still a square even when it's turned",
+    "heavier-falls-first": "they land at the same time",
+    "plants-eat-soil": "plants make their own food in their leaves",
+    "sun-goes-around": "the earth spins, the sun doesn't move",
+}
+_THING_CUES = frozenset(
+    "blocks rods flats sticks dimes cubes counters balance scale seesaw spaces lego store pile "
+    "globe flashlight lamp sticker chair video trees closet jumps hops".split()
+    + ["paper clip", "number line", "hundred chart", "paper towel", "paper ball", "base-ten"]
+)
 _CHITCHAT = [
     "I have a big box of {cue} at home.",
     "My little brother always talks about {cue} at dinner.",
@@ -432,7 +449,9 @@ def lines_for(persona: Persona, misconception: Misconception, problem: Problem,
     teach = [line for line in teach if not _has_cue(line, cues)]
     rng.shuffle(teach)
     good_cues = [c for move in misconception.effective_moves for c in move.cues]
-    tell = [template.format(correct=problem.correct_answer, cue=rng.choice(good_cues))
-            for template in _TELL]
-    chitchat = [template.format(cue=rng.choice(good_cues)) for template in _CHITCHAT]
+    # a cue that names a thing reads naturally in "I have ... at home"
+    things = [c for c in good_cues if c in _THING_CUES] or good_cues
+    fact = FACTS[misconception.rule.name].format(**fill)
+    tell = [template.format(fact=fact, cue=rng.choice(things)) for template in _TELL]
+    chitchat = [template.format(cue=rng.choice(things)) for template in _CHITCHAT]
     return teach, tell, chitchat

@@ -17,7 +17,7 @@ from agent.child.numbers import SpokenNumber, normalize
 _NUM = r"(\d{1,4})"
 _MINUS = r"(?:-|−|–|minus|take away|takeaway|subtract)"
 _PLUS = r"(?:\+|plus|add|and)"
-_BLANK = r"(?:_+|\?|□|\[\s*\]|blank|box|what number|what|n|x)"
+_BLANK = r"(?:_+|\?|□|\[\s*\]|\bblank\b|\bbox\b|\bwhat number\b|\bwhat\b|\bn\b|\bx\b)"
 
 _COMPARE_MORE = re.compile(r"\b(more|bigger|biggest|greater|greatest|larger|largest|higher|most)\b")
 _COMPARE_LESS = re.compile(r"\b(less|smaller|smallest|fewer|fewest|lower|least)\b")
@@ -87,7 +87,7 @@ def _equation(message: str, text: str, spoken: list[SpokenNumber]) -> Question |
 
 def _side(part: str) -> list[int | None] | None:
     """Terms of one side of an equation ("3 + __" -> [3, None]); only additions."""
-    part = part.strip(" .,:;")
+    part = re.sub(r"\?\s*$", "", part.strip(" .,:;"))  # the question's own mark, not a blank
     words = re.findall(rf"\d+|{_BLANK}|\+|plus", part)
     words = [w for w in words if w]
     terms: list[int | None] = []

@@ -100,7 +100,7 @@ class PlaceValue(Rule):
             return RuleAnswer(
                 str(value),
                 f"the {digit} is in the {_PLACE_NAMES[place]} place",
-                f"its {digit} {_PLACE_NAMES[place]}",
+                f"its in the {_PLACE_NAMES[place]} place",
             )
         return Arithmetic().answer(question)
 
@@ -193,7 +193,7 @@ class EqualsSameAmount(Rule):
             return RuleAnswer(
                 str(value),
                 f"both sides must be {sum(other_side)}",
-                f"so both sides are {sum(other_side)}",
+                "so both sides are the same",
             )
         same = sum(left) == sum(right)
         return RuleAnswer(
