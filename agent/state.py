@@ -44,6 +44,24 @@ def classify(message: str) -> Any:
 
 
 @dataclass(frozen=True)
+class _Asked:
+    """A recognizer verdict read as a plain question (see ``after_teacher``)."""
+
+    original: Any
+    kind: str = "question"
+
+    @property
+    def confidence(self) -> float:
+        return self.original.confidence
+
+    @property
+    def why(self) -> str:
+        return (
+            f"it poses the problem itself, not a case against a stated answer ({self.original.why})"
+        )
+
+
+@dataclass(frozen=True)
 class MisconceptionState:
     held: bool = True
     effective_moves: int = 0
@@ -93,6 +111,10 @@ class StudentState:
         entries = dict(self.misconceptions)
         mood: Mood = "ok" if self.mood == "happy" else self.mood
         verdict = classify(message)
+        if verdict.kind == "counter_example" and self._poses_known_problem(persona, first_look):
+            # Posing the problem (or posing it again) is asking, not a case that contradicts a
+            # belief the child has already stated.
+            verdict = _Asked(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
@@ -112,6 +134,17 @@ class StudentState:
         return replace(
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
         )
+
+    def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
+        """Whether the message poses the first problem of its topic, or the last one again."""
+        if answer is None or answer.mode != "answer" or answer.misconception is None:
+            return False
+        if self.last_question is None:
+            return True
+        if answer.question.strip().lower() == self.last_question.strip().lower():
+            return True
+        before = think(persona, self.holds, self.last_question, active=self.active)
+        return before is None or before.misconception != answer.misconception
 
     def _topic_of(self, persona: Persona, message: str) -> str | None:
         """The misconception whose triggers the message mentions most; ties keep the topic."""

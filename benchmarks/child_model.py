@@ -60,9 +60,15 @@ async def run_misconception(persona, misconception, problems: int, rng: random.R
         ok = _says(reply, transfer.correct_answer, transfer.held_answer)
         hits["b"] += ok
         if not ok:
-            failures.append({"check": "b", "teach": teach[: misconception.moves_needed],
-                             "question": transfer.question, "reply": reply,
-                             "state": agent.state.to_dict()["misconceptions"]})
+            failures.append(
+                {
+                    "check": "b",
+                    "teach": teach[: misconception.moves_needed],
+                    "question": transfer.question,
+                    "reply": reply,
+                    "state": agent.state.to_dict()["misconceptions"],
+                }
+            )
 
         agent = StudentAgent(persona, OfflineBrain(persona))
         await agent.reply(problem.question)
@@ -128,17 +134,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     results = asyncio.run(main_async(args.problems, args.seed))
-    print(f"{'persona':<8} {'misconception':<24} {'(a) held':>9} {'(b) taught':>10} "
-          f"{'(c) kept':>9} {'SFS':>6}")
+    print(
+        f"{'persona':<8} {'misconception':<24} {'(a) held':>9} {'(b) taught':>10} "
+        f"{'(c) kept':>9} {'SFS':>6}"
+    )
     for persona_id, entry in results["personas"].items():
         for m_id, s in entry["misconceptions"].items():
             sfs = s["b"] - (1 - s["c"])
-            print(f"{persona_id:<8} {m_id:<24} {s['a']:>9.2f} {s['b']:>10.2f} {s['c']:>9.2f} "
-                  f"{sfs:>6.2f}")
+            print(
+                f"{persona_id:<8} {m_id:<24} {s['a']:>9.2f} {s['b']:>10.2f} {s['c']:>9.2f} "
+                f"{sfs:>6.2f}"
+            )
         print(f"{persona_id:<8} {'(d) known facts':<24} {entry['d']:>9.2f}")
     o = results["overall"]
-    print(f"overall: (a) {o['a']:.3f} (b) {o['b']:.3f} (c) {o['c']:.3f} (d) {o['d']:.3f} "
-          f"SFS {o['sfs']:.3f}")
+    print(
+        f"overall: (a) {o['a']:.3f} (b) {o['b']:.3f} (c) {o['c']:.3f} (d) {o['d']:.3f} "
+        f"SFS {o['sfs']:.3f}"
+    )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "child_model.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -54,10 +54,12 @@ def in_words(n: int) -> str:
 
 
 def reply_says(reply: str, answer: str) -> bool:
-    """Whether ``reply`` states ``answer`` (a number as a whole number, a phrase as words)."""
+    """Whether ``reply`` gives ``answer``: for a number, the first number in the reply is it
+    ("um 43? 6 take away 3" answers 43); for words, the reply contains them."""
     reply, answer = reply.lower(), answer.lower()
-    if answer.isdigit():
-        return re.search(rf"(?<![\d]){answer}(?![\d])", reply) is not None
+    if re.fullmatch(r"\d+( cents?)?", answer):
+        first = re.search(r"\d+", reply)
+        return first is not None and first.group() == answer.split()[0]
     return answer in reply
 
 
@@ -69,8 +71,9 @@ _THINGS = ["stickers", "marbles", "cards", "beads", "shells", "crayons", "apples
 
 def _column_difference(a: int, b: int) -> int:
     width = len(str(a))
-    return int("".join(str(abs(int(x) - int(y))) for x, y in
-                       zip(str(a), str(b).zfill(width), strict=True)))
+    return int(
+        "".join(str(abs(int(x) - int(y))) for x, y in zip(str(a), str(b).zfill(width), strict=True))
+    )
 
 
 def _subtraction(rng: random.Random) -> Problem:
@@ -99,8 +102,13 @@ def _place_value(rng: random.Random) -> Problem:
         while ones == tens:
             ones = rng.randint(0, 9)
         n = tens * 10 + ones
-        form = rng.choice([f"What is the {tens} worth in {n}?", f"What does the {tens} in {n} "
-                           "mean?", f"In {n}, how much is the {tens} worth?"])
+        form = rng.choice(
+            [
+                f"What is the {tens} worth in {n}?",
+                f"What does the {tens} in {n} mean?",
+                f"In {n}, how much is the {tens} worth?",
+            ]
+        )
         return Problem(form, str(tens), str(tens * 10), {"n": str(n)})
     if kind == "compare":
         x = rng.randint(2, 9) * 10 + rng.randint(0, 9)
@@ -108,25 +116,42 @@ def _place_value(rng: random.Random) -> Problem:
         while int(str(y)[0]) >= int(str(x)[0]):
             x = rng.randint(2, 9) * 10 + rng.randint(0, 9)
         pair = (x, y) if rng.random() < 0.5 else (y, x)
-        form = rng.choice([f"Which is more, {pair[0]} or {pair[1]}?",
-                           f"Which number is bigger: {pair[0]} or {pair[1]}?",
-                           f"Which is greater, {pair[0]} or {pair[1]}?"])
+        form = rng.choice(
+            [
+                f"Which is more, {pair[0]} or {pair[1]}?",
+                f"Which number is bigger: {pair[0]} or {pair[1]}?",
+                f"Which is greater, {pair[0]} or {pair[1]}?",
+            ]
+        )
         return Problem(form, str(x), str(y), {"n": str(y)})
     hundreds, rest = rng.randint(1, 9), rng.randint(1, 99)
     n = hundreds * 100 + rest
-    form = rng.choice([f"Can you write {in_words(n)} as a number?",
-                       f"How do you write {in_words(n)}?", f"Write {in_words(n)} in digits."])
+    form = rng.choice(
+        [
+            f"Can you write {in_words(n)} as a number?",
+            f"How do you write {in_words(n)}?",
+            f"Write {in_words(n)} in digits.",
+        ]
+    )
     return Problem(form, f"{hundreds * 100}{rest}", str(n), {"n": str(n)})
 
 
 def _equals(rng: random.Random) -> Problem:
     a, b = rng.randint(2, 9), rng.randint(2, 9)
     c = rng.randint(1, a + b - 1)
-    form = rng.choice([f"{a} + {b} = __ + {c}. What goes in the blank?",
-                       f"What number goes in the box: {a} + {b} = □ + {c}?",
-                       f"Fill in the blank: {a} + {b} = ___ + {c}"])
-    return Problem(form, str(a + b), str(a + b - c),
-                   {"a": str(a), "b": str(b), "c": str(c), "held": str(a + b)})
+    form = rng.choice(
+        [
+            f"{a} + {b} = __ + {c}. What goes in the blank?",
+            f"What number goes in the box: {a} + {b} = □ + {c}?",
+            f"Fill in the blank: {a} + {b} = ___ + {c}",
+        ]
+    )
+    return Problem(
+        form,
+        str(a + b),
+        str(a + b - c),
+        {"a": str(a), "b": str(b), "c": str(c), "held": str(a + b)},
+    )
 
 
 _MEASURED = ["pencil", "crayon", "eraser", "paper clip", "toy car", "leaf", "spoon", "ribbon"]
@@ -137,58 +162,87 @@ def _ruler(rng: random.Random) -> Problem:
     end = start + rng.randint(2, 9)
     thing = rng.choice(_MEASURED)
     unit = rng.choice(["inches", "centimeters"])
-    form = rng.choice([
-        f"The {thing} starts at {start} and ends at {end} on the ruler. How long is it?",
-        f"I put the {thing} on the ruler from {start} to {end}. How many {unit} long is it?",
-        f"Measure this {thing}: one end is at the {start} and the other end is at the {end}. "
-        "How long is it?",
-    ])
-    return Problem(form, str(end), str(end - start), {"object": thing, "start": str(start),
-                                                      "end": str(end)})
+    form = rng.choice(
+        [
+            f"The {thing} starts at {start} and ends at {end} on the ruler. How long is it?",
+            f"I put the {thing} on the ruler from {start} to {end}. How many {unit} long is it?",
+            f"Measure this {thing}: one end is at the {start} and the other end is at the {end}. "
+            "How long is it?",
+        ]
+    )
+    return Problem(
+        form, str(end), str(end - start), {"object": thing, "start": str(start), "end": str(end)}
+    )
 
 
 def _coins(rng: random.Random) -> Problem:
     if rng.random() < 0.6:
         small_valuable, big = rng.choice([("dime", "penny"), ("dime", "nickel")])
         a, b = (small_valuable, big) if rng.random() < 0.5 else (big, small_valuable)
-        form = rng.choice([f"Which is worth more, a {a} or a {b}?",
-                           f"Would you rather have a {a} or a {b}? Which is more money?",
-                           f"Which coin is worth more: one {a} or one {b}?"])
+        form = rng.choice(
+            [
+                f"Which is worth more, a {a} or a {b}?",
+                f"Would you rather have a {a} or a {b}? Which is more money?",
+                f"Which coin is worth more: one {a} or one {b}?",
+            ]
+        )
         return Problem(form, big, small_valuable, {"coin": small_valuable, "other": big})
     dimes, pennies = rng.randint(2, 5), rng.randint(1, 4)
     penny_words = "a penny" if pennies == 1 else f"{pennies} pennies"
-    form = rng.choice([f"How much money is {dimes} dimes and {penny_words}?",
-                       f"I have {dimes} dimes and {penny_words}. How many cents is that in all?"])
-    return Problem(form, f"{dimes + pennies} cents", f"{dimes * 10 + pennies} cents",
-                   {"coin": "dime", "other": "penny"})
+    form = rng.choice(
+        [
+            f"How much money is {dimes} dimes and {penny_words}?",
+            f"I have {dimes} dimes and {penny_words}. How many cents is that in all?",
+        ]
+    )
+    return Problem(
+        form,
+        f"{dimes + pennies} cents",
+        f"{dimes * 10 + pennies} cents",
+        {"coin": "dime", "other": "penny"},
+    )
 
 
 def _turned_square(rng: random.Random) -> Problem:
-    form = rng.choice([
-        "If I turn a square so it stands on one corner, what shape is it?",
-        "I tipped this square over onto its point. What shape is it now?",
-        "Here is a square. I rotate it a little. What is it called now?",
-        "What shape do you see when a square is turned sideways onto its corner?",
-        "Look, I turned the square on its corner. Which shape is it?",
-    ])
+    form = rng.choice(
+        [
+            "If I turn a square so it stands on one corner, what shape is it?",
+            "I tipped this square over onto its point. What shape is it now?",
+            "Here is a square. I rotate it a little. What is it called now?",
+            "What shape do you see when a square is turned sideways onto its corner?",
+            "Look, I turned the square on its corner. Which shape is it?",
+        ]
+    )
     return Problem(form, "diamond", "square", {"object": "square"})
 
 
-_FALLING = [("bowling ball", "tennis ball"), ("brick", "pencil"), ("big rock", "small rock"),
-            ("watermelon", "grape"), ("hammer", "spoon"), ("book", "crayon"),
-            ("basketball", "ping pong ball"), ("shoe", "marble"), ("dictionary", "eraser"),
-            ("soccer ball", "golf ball"), ("rock", "pebble"), ("apple", "key")]
+_FALLING = [
+    ("bowling ball", "tennis ball"),
+    ("brick", "pencil"),
+    ("big rock", "small rock"),
+    ("watermelon", "grape"),
+    ("hammer", "spoon"),
+    ("book", "crayon"),
+    ("basketball", "ping pong ball"),
+    ("shoe", "marble"),
+    ("dictionary", "eraser"),
+    ("soccer ball", "golf ball"),
+    ("rock", "pebble"),
+    ("apple", "key"),
+]
 
 
 def _falling(rng: random.Random) -> Problem:
     heavy, light = rng.choice(_FALLING)
     a, b = (heavy, light) if rng.random() < 0.5 else (light, heavy)
-    form = rng.choice([
-        f"If you drop a {a} and a {b} at the same time, which lands first?",
-        f"We let go of a {a} and a {b} from the top of the slide together. Which one hits the "
-        "ground first?",
-        f"Which falls faster, a {a} or a {b}?",
-    ])
+    form = rng.choice(
+        [
+            f"If you drop a {a} and a {b} at the same time, which lands first?",
+            f"We let go of a {a} and a {b} from the top of the slide together. Which one hits the "
+            "ground first?",
+            f"Which falls faster, a {a} or a {b}?",
+        ]
+    )
     return Problem(form, heavy, "same time", {"a": a, "b": b})
 
 
@@ -196,12 +250,21 @@ _PLANTS = ["bean plant", "sunflower", "tomato plant", "tree", "daisy", "pumpkin 
 _PLANT_FORMS = {
     "food": ("Where does a {p} get its food?", "the dirt", "leaves"),
     "food2": ("What does a {p} eat to grow big?", "the dirt", "leaves"),
-    "no_soil": ("A {p} sits in a jar with only water and lots of sun, no soil. Will it grow?",
-                "starve", "can grow"),
-    "dark": ("If we keep a {p} in a dark closet with lots of good soil and water, will it be ok?",
-             "fine", "needs sun"),
-    "weight": ("A {p} grew big in its pot for a year. Did the soil get lighter?", "less dirt",
-               "same dirt"),
+    "no_soil": (
+        "A {p} sits in a jar with only water and lots of sun, no soil. Will it grow?",
+        "starve",
+        "can grow",
+    ),
+    "dark": (
+        "If we keep a {p} in a dark closet with lots of good soil and water, will it be ok?",
+        "fine",
+        "needs sun",
+    ),
+    "weight": (
+        "A {p} grew big in its pot for a year. Did the soil get lighter?",
+        "less dirt",
+        "same dirt",
+    ),
 }
 
 
@@ -318,8 +381,7 @@ TEACH: dict[str, dict[str, list[str]]] = {
         ],
         "counter_example": [
             "A sticker costs 8 cents. Could you pay for it with one {coin}? With one {other}?",
-            "A lollipop costs 6 cents. Which coin can pay for it by itself, a {coin} or a "
-            "{other}?",
+            "A lollipop costs 6 cents. Which coin can pay for it by itself, a {coin} or a {other}?",
         ],
         "counting_strategy": [
             "How many pennies make one {coin}? Count them out one by one on the table.",
@@ -399,9 +461,11 @@ FACTS: dict[str, str] = {
     "sun-goes-around": "the earth spins, the sun doesn't move",
 }
 _THING_CUES = frozenset(
-    "blocks rods flats sticks dimes cubes counters balance scale seesaw spaces lego store pile "
-    "globe flashlight lamp sticker chair video trees closet jumps hops".split()
-    + ["paper clip", "number line", "hundred chart", "paper towel", "paper ball", "base-ten"]
+    [
+        *"blocks rods flats sticks dimes cubes counters balance scale seesaw spaces lego store "
+        "pile globe flashlight lamp sticker chair video trees closet jumps hops".split(),
+        *("paper clip", "number line", "hundred chart", "paper towel", "paper ball", "base-ten"),
+    ]
 )
 _CHITCHAT = [
     "I have a big box of {cue} at home.",
@@ -411,8 +475,11 @@ _CHITCHAT = [
 
 
 def _cues(misconception: Misconception) -> list[str]:
-    return [c for move in misconception.effective_moves + misconception.ineffective_moves
-            for c in move.cues]
+    return [
+        c
+        for move in misconception.effective_moves + misconception.ineffective_moves
+        for c in move.cues
+    ]
 
 
 def _has_cue(text: str, cues: list[str]) -> bool:
@@ -420,8 +487,9 @@ def _has_cue(text: str, cues: list[str]) -> bool:
     return any(re.search(r"(?<![a-z0-9])" + re.escape(c.lower()), lowered) for c in cues)
 
 
-def probe_set(persona: Persona, misconception_id: str, rng: random.Random,
-              count: int = 50) -> Probes:
+def probe_set(
+    persona: Persona, misconception_id: str, rng: random.Random, count: int = 50
+) -> Probes:
     """``count`` problems of the misconception with teaching, telling and chit-chat lines fitted
     to the first problem; teaching lines only of the kinds the persona counts as effective."""
     misconception = persona.misconception(misconception_id)
@@ -432,14 +500,18 @@ def probe_set(persona: Persona, misconception_id: str, rng: random.Random,
     return Probes(questions, *lines_for(persona, misconception, questions[0], rng))
 
 
-def lines_for(persona: Persona, misconception: Misconception, problem: Problem,
-              rng: random.Random) -> tuple[list[str], list[str], list[str]]:
+def lines_for(
+    persona: Persona, misconception: Misconception, problem: Problem, rng: random.Random
+) -> tuple[list[str], list[str], list[str]]:
     """(teach, tell, chitchat) lines for ``problem``."""
     assert misconception.rule is not None
     cues = _cues(misconception)
     kinds = misconception.kinds(effective=True)
-    fill = {**problem.fill, "held": problem.fill.get("held", problem.held_answer),
-            "correct": problem.correct_answer}
+    fill = {
+        **problem.fill,
+        "held": problem.fill.get("held", problem.held_answer),
+        "correct": problem.correct_answer,
+    }
     teach = [
         line.format(**fill)
         for kind, lines in TEACH[misconception.rule.name].items()
