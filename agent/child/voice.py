@@ -110,8 +110,8 @@ class Voice:
             lines = [
                 value,
                 f"{opener} {unsure}",
-                f"{value}. {says}",
                 f"its {value}",
+                f"{value}. {says}",
                 f"i think {value}",
                 f"{value} i said",
                 f"still {value}",
@@ -120,9 +120,9 @@ class Voice:
         else:
             lines = [
                 value,
-                f"{value}. {says}",
                 f"{opener} {value}",
                 f"its {value}",
+                f"{value}. {says}",
                 f"oh {value}",
                 f"i think {value}",
                 f"{value}!",
