@@ -1,22 +1,29 @@
-"""The student state: which misconceptions are still held, and how the child feels.
+"""The student state: which misconceptions are still held, how the child feels, which teaching
+move counted last and what the child would answer now.
 
 State is rule-based and brain-independent so it survives brain swaps and session resume: it is
-stored with every completed student turn and rebuilt from there.
+stored with every completed student turn and rebuilt from there. Teaching moves count by what the
+message does, as the move recognizer (:mod:`agent.moves`) classifies it, never by cue words; the
+answer comes from the misconception's answer rule (:mod:`agent.child`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
-from personas.schema import Misconception, Persona, TeacherMove
+from agent.child.think import Answer, think
+from personas.schema import Misconception, Persona
 
 Mood = Literal["happy", "ok", "frustrated", "bored"]
 
 _PRAISE = re.compile(r"\b(great|good job|well done|nice|awesome|you got it|excellent|proud)\b")
 # A teacher message this long reads as a lecture to a seven-year-old.
 _LECTURE_WORDS = 45
+# Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
+# verdict is ~0.1, a clear one above 0.6).
+MIN_MOVE_CONFIDENCE = 0.35
 
 
 def _mentions(text: str, cues: list[str]) -> bool:
@@ -29,8 +36,29 @@ def _mentions(text: str, cues: list[str]) -> bool:
     )
 
 
-def _matches(text: str, moves: list[TeacherMove]) -> bool:
-    return any(_mentions(text, move.cues) for move in moves)
+def classify(message: str) -> Any:
+    """The move recognizer's verdict on ``message`` (loaded lazily on the first call)."""
+    from agent.moves import classify_move
+
+    return classify_move(message)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A recognizer verdict read as a plain question (see ``after_teacher``)."""
+
+    original: Any
+    kind: str = "question"
+
+    @property
+    def confidence(self) -> float:
+        return self.original.confidence
+
+    @property
+    def why(self) -> str:
+        return (
+            f"it poses the problem itself, not a case against a stated answer ({self.original.why})"
+        )
 
 
 @dataclass(frozen=True)
@@ -41,12 +69,29 @@ class MisconceptionState:
 
 
 @dataclass(frozen=True)
+class LastMove:
+    """What the teacher's latest message did, and whether it counted for a misconception."""
+
+    misconception: str | None
+    kind: str
+    counted: bool
+    why: str
+    effect: str | None = None
+    """``effective``, ``ineffective`` or ``None`` (did not count)."""
+
+
+@dataclass(frozen=True)
 class StudentState:
     misconceptions: dict[str, MisconceptionState] = field(default_factory=dict)
     mood: Mood = "ok"
     active: str | None = None
     """The misconception the conversation is on, if any."""
     turns: int = 0
+    answer: Answer | None = None
+    """What the child would answer to the teacher's latest message, and why."""
+    last_move: LastMove | None = None
+    last_question: str | None = None
+    """The latest problem the teacher posed, for "why?" and "are you sure?" that follow it."""
 
     @classmethod
     def initial(cls, persona: Persona) -> StudentState:
@@ -58,13 +103,23 @@ class StudentState:
 
     def after_teacher(self, persona: Persona, message: str) -> StudentState:
         """The state once the child has heard ``message``: a pure function, nothing is stored."""
-        active = self._topic_of(persona, message) or self.active
+        first_look = think(
+            persona, self.holds, message, active=self.active, previous=self.last_question
+        )
+        touched = first_look.misconception if first_look else None
+        active = touched or self._topic_of(persona, message) or self.active
         entries = dict(self.misconceptions)
         mood: Mood = "ok" if self.mood == "happy" else self.mood
+        verdict = classify(message)
+        if verdict.kind == "counter_example" and self._poses_known_problem(persona, first_look):
+            # Posing the problem (or posing it again) is asking, not a case that contradicts a
+            # belief the child has already stated.
+            verdict = _Asked(verdict)
+        last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
             entry = entries.get(active, MisconceptionState())
-            entries[active] = self._apply_moves(misconception, entry, message)
+            entries[active], last_move = self._apply_move(misconception, entry, verdict)
             if entry.held and not entries[active].held:
                 mood = "happy"
             elif entries[active].ineffective_moves > entry.ineffective_moves:
@@ -73,7 +128,23 @@ class StudentState:
             mood = "happy"
         elif len(message.split()) > _LECTURE_WORDS:
             mood = "bored"
-        return replace(self, misconceptions=entries, mood=mood, active=active, turns=self.turns + 1)
+        moved = replace(self, misconceptions=entries, mood=mood, active=active)
+        answer = think(persona, moved.holds, message, active=active, previous=self.last_question)
+        asked = answer.question if answer is not None else self.last_question
+        return replace(
+            moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
+        )
+
+    def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
+        """Whether the message poses the first problem of its topic, or the last one again."""
+        if answer is None or answer.mode != "answer" or answer.misconception is None:
+            return False
+        if self.last_question is None:
+            return True
+        if answer.question.strip().lower() == self.last_question.strip().lower():
+            return True
+        before = think(persona, self.holds, self.last_question, active=self.active)
+        return before is None or before.misconception != answer.misconception
 
     def _topic_of(self, persona: Persona, message: str) -> str | None:
         """The misconception whose triggers the message mentions most; ties keep the topic."""
@@ -89,26 +160,61 @@ class StudentState:
         return next(key for key, count in hits.items() if count == best)
 
     @staticmethod
-    def _apply_moves(
-        misconception: Misconception, entry: MisconceptionState, message: str
-    ) -> MisconceptionState:
-        if not entry.held:
-            return entry
-        if _matches(message, misconception.effective_moves):
+    def _apply_move(
+        misconception: Misconception, entry: MisconceptionState, verdict: Any
+    ) -> tuple[MisconceptionState, LastMove]:
+        kind, why = verdict.kind, verdict.why
+        confident = verdict.confidence >= MIN_MOVE_CONFIDENCE
+        if confident and entry.held and kind in misconception.kinds(effective=True):
             count = entry.effective_moves + 1
-            return replace(entry, effective_moves=count, held=count < misconception.moves_needed)
-        if _matches(message, misconception.ineffective_moves):
-            return replace(entry, ineffective_moves=entry.ineffective_moves + 1)
-        return entry
+            updated = replace(entry, effective_moves=count, held=count < misconception.moves_needed)
+            reason = f"{kind} is an effective move for {misconception.id} ({why})"
+            return updated, LastMove(misconception.id, kind, True, reason, "effective")
+        if confident and entry.held and kind in misconception.kinds(effective=False):
+            updated = replace(entry, ineffective_moves=entry.ineffective_moves + 1)
+            reason = f"{kind} does not change {misconception.id} ({why})"
+            return updated, LastMove(misconception.id, kind, True, reason, "ineffective")
+        if not entry.held:
+            reason = f"{misconception.id} is already resolved ({why})"
+        elif not confident:
+            reason = f"not sure what the message does ({why})"
+        else:
+            reason = f"{kind} is not a teaching move for {misconception.id} ({why})"
+        return entry, LastMove(misconception.id, kind, False, reason)
 
     def describe(self, persona: Persona) -> str:
-        """The state as a sentence or two for a language-model brain's system prompt."""
+        """The state as sentences for a language-model brain's system prompt: what the child
+        believes, how it feels, and what it would answer to the teacher's message and why."""
         parts = [f"Right now you feel {self.mood}."]
         for m in persona.misconceptions:
             if self.holds(m.id):
                 parts.append(f"You still believe: {m.belief}")
             else:
                 parts.append(f"You now understand what was wrong with: {m.belief}")
+        answer = self.answer
+        if answer is not None:
+            if answer.mode == "explain":
+                parts.append(
+                    f"The teacher asks how you got {answer.value}; explain it your way: "
+                    f"{answer.says or answer.why}."
+                )
+            elif answer.value is None:
+                parts.append("You do not know the answer to this; say so or guess, briefly.")
+            else:
+                because = (
+                    f"because you still believe it ({answer.why})"
+                    if answer.held and answer.misconception
+                    else f"({answer.why})"
+                )
+                parts.append(f"Your answer to the teacher's question is {answer.value} {because}.")
+                if answer.held and answer.correct_value and answer.correct_value != answer.value:
+                    parts.append(
+                        f"Say {answer.value}, not {answer.correct_value}: you do not see the "
+                        "right answer yet."
+                    )
+        if self.last_move is not None and self.last_move.counted:
+            parts.append(f"What the teacher just did: {self.last_move.why}.")
+        parts.append("Never repeat one of your last five replies word for word.")
         return " ".join(parts)
 
     def to_dict(self) -> dict:
@@ -116,6 +222,7 @@ class StudentState:
 
     @classmethod
     def from_dict(cls, data: dict) -> StudentState:
+        last_move = data.get("last_move")
         return cls(
             misconceptions={
                 key: MisconceptionState(**value)
@@ -124,4 +231,7 @@ class StudentState:
             mood=data.get("mood", "ok"),
             active=data.get("active"),
             turns=data.get("turns", 0),
+            answer=Answer.from_dict(data.get("answer")),
+            last_move=LastMove(**last_move) if last_move else None,
+            last_question=data.get("last_question"),
         )

@@ -14,13 +14,14 @@ from tui.commands import (
     chat,
     keys,
     personas,
+    run,
     score,
     serve,
     sessions,
     train,
 )
 
-COMMAND_MODULES = (chat, personas, sessions, brains, serve, keys, train, score)
+COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train, score)
 
 
 def build_parser() -> argparse.ArgumentParser:
