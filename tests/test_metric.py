@@ -183,7 +183,7 @@ def test_an_answer_the_child_knows_anyway_is_not_premature() -> None:
 
 def test_repeats_are_penalised() -> None:
     leo = LIBRARY.get("leo")
-    sentence = "the sun goes down and then the moon comes up"
+    sentence = "the sun goes down at night"
     fresh = score_reply(sentence, leo, previous_replies=["dirt!", "ya"])
     repeated = score_reply(sentence, leo, previous_replies=["dirt!", sentence])
     near = score_reply(sentence + " again", leo, previous_replies=[sentence])
