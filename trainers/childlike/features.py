@@ -6,8 +6,11 @@ so the model file only stores weights. Two kinds of feature:
 - style cues named after what they measure (``style:...``): length, capitals, end punctuation,
   apostrophes dropped or kept, bare numbers, stretched letters, adult math notation, unprompted
   "because" explanations, interjections such as "Ooh!", emoji, words outside a plain lexicon;
-- bags of lower-cased words (numbers folded to ``<num>``) and of character trigrams of the raw
-  text (case and punctuation kept: ``"Oo"``, ``"! "``, ``"t's"``), the usual stylometry features.
+- bags of lower-cased words and word pairs, where only style words (pronouns, fillers,
+  connectives, hedges, contractions, "yay"...) keep their identity, numbers are ``<num>`` and
+  every other word ``<w>``; and character trigrams of the text's *shape* (letters ``a``/``A``,
+  digits ``0``, punctuation and spaces kept: ``"A'a"``, ``"a! "``, ``"0? "``). Topic words carry
+  no weight, so the model judges how a line is typed, not what it is about.
 """
 
 from __future__ import annotations
@@ -37,6 +40,32 @@ _EXPLAIN = re.compile(r"\b(?:because|since|so that|which means|that means|theref
 _HEDGE = re.compile(r"\b(?:i think|i believe|i guess|maybe|probably|i'm not sure|not sure)\b")
 
 LENGTH_BUCKETS = ((1, "1"), (2, "2"), (3, "3"), (4, "4"), (6, "5-6"), (10, "7-10"), (20, "11-20"))
+
+
+# Words that carry style, not topic: pronouns, auxiliaries, fillers, interjections, connectives,
+# hedges, politeness, an LLM's cheerful words, contractions with and without the apostrophe.
+# Every other word is "<w>", so the model cannot learn that a topic ("dime", "hexagon") is fake
+# because the project's personas, among the negatives, talk about it.
+STYLE_WORDS = frozenset(
+    """
+i me my mine you your we us our he she it they them this that these those a an the
+is am are was were be been being do does did done have has had will would can could should
+shall may might must not no yes ya yea yeah yep yup nope nah ok okay k kk alright sure
+um umm uh uhh hmm hm oh ooh ohh wow yay yayy whoa oops aw ugh lol haha idk dunno
+and but or so because cause cuz becuz since then if when what why how where who which
+think thought guess maybe probably know knew mean means sure really very so too just
+please thanks thank sorry excited love fun cool awesome amazing great super wonderful happy
+let's let me i'm it's don't can't that's isn't didn't won't i've you're i'll what's
+im its dont cant thats isnt didnt wont ive youre ill whats wat
+answer correct right wrong got get help again try
+""".split()
+)
+_SHAPE = str.maketrans(
+    {
+        **dict.fromkeys("abcdefghijklmnopqrstuvwxyz", "a"),
+        **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "A"),
+    }
+)
 
 
 def words_of(text: str) -> list[str]:
@@ -116,14 +145,14 @@ def featurize(text: str, lexicon: Collection[str] = ()) -> dict[str, float]:
             f["style:unknown_words"] = math.log1p(unknown)
             f["style:unknown_share"] = unknown / max(1, len(long_words))
     tokens = [("<num>" if t[0].isdigit() else t) for t in _TOKEN.findall(lowered)]
+    tokens = [t if (t in STYLE_WORDS or not t[0].isalpha()) else "<w>" for t in tokens]
     for token in tokens:
         key = f"w:{token}"
         f[key] = min(3.0, f.get(key, 0.0) + 1.0)
     for first, second in zip(["<s>", *tokens], [*tokens, "</s>"], strict=True):
         key = f"b:{first} {second}"
         f[key] = 1.0
-    padded = f" {_NUMBER.sub('0', raw)} "
-    for i in range(len(padded) - 2):
-        key = f"c:{padded[i : i + 3]}"
-        f[key] = 1.0
+    shaped = f" {_NUMBER.sub('0', raw).translate(_SHAPE)} "
+    for i in range(len(shaped) - 2):
+        f[f"s:{shaped[i : i + 3]}"] = 1.0
     return f

@@ -15,7 +15,7 @@ from pathlib import Path
 from trainers.childlike.features import featurize
 
 MODEL_PATH = Path(__file__).parent / "model.json"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 """Bump when :func:`featurize` changes meaning; a model file of another version is refused."""
 
 
