@@ -266,6 +266,11 @@ def answer_consistency(reply_lower: str, answer: Mapping[str, Any] | None) -> Co
     one. A reply without an answer (idk, a feeling) loses a little; a different number more."""
     if not answer or answer.get("value") in (None, ""):
         return Component("answer", 1.0, "no computed answer for this message (not applicable)")
+    if answer.get("mode", "answer") != "answer":
+        mode = answer.get("mode")
+        return Component(
+            "answer", 1.0, f"the child is asked to {mode}, not to answer (not applicable)"
+        )
     value, correct = str(answer["value"]), answer.get("correct_value")
     numbers = {n.replace(",", "") for n in _NUMBER.findall(reply_lower)}
     held = bool(answer.get("held")) and answer.get("misconception") is not None

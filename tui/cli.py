@@ -12,6 +12,7 @@ from tui.commands import (
     CommandError,
     brains,
     chat,
+    eval,
     keys,
     personas,
     run,
@@ -21,7 +22,7 @@ from tui.commands import (
     train,
 )
 
-COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train, score)
+COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train, score, eval)
 
 
 def build_parser() -> argparse.ArgumentParser:

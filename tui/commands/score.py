@@ -61,7 +61,7 @@ def parse_line(line: str, where: str) -> dict[str, Any]:
             text = row.get("text", row.get("student"))
             if not isinstance(text, str):
                 raise CommandError(
-                    f"{where}: a JSON line needs a \"text\" (or \"student\") string; "
+                    f'{where}: a JSON line needs a "text" (or "student") string; '
                     "give the reply there, or pass the line as plain text"
                 )
             state = row.get("state")
