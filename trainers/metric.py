@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from trainers.childlike import default_model
+from trainers.childlike.scorer import default_model
 from trainers.metric_components import (
     Component,
     answer_consistency,
@@ -105,18 +105,37 @@ class AuthenticityScore:
 
 
 def _child_likeness(reply: str) -> Component:
-    model = default_model()
-    score = model.probability(reply)
-    cues = ", ".join(
-        f"{name.split(':', 1)[1]!r} {'+' if weight > 0 else '-'}"
-        for name, weight in model.top_features(reply, 4)
-        if name != "style:bias_words"
-    )
+    score, top = default_model().explain(reply, 12)
+    cues = [
+        f"{_CUE_NAMES.get(name, name.split(':', 1)[1])} {'+' if weight > 0 else '-'}"
+        for name, weight in top
+        if name.startswith(("style:", "w:", "b:")) and name != "style:bias_words"
+    ]
     verdict = "reads like a real child" if score >= 0.5 else "reads like an LLM writing a child"
-    return Component("child_likeness", score, f"{verdict} (strongest cues: {cues})")
+    return Component("child_likeness", score, f"{verdict} (cues: {', '.join(cues[:3])})")
 
 
-# --- public API ---------------------------------------------------------------------------------
+_CUE_NAMES = {
+    "style:ends=!": "ends with !",
+    "style:ends=.": "ends with a full stop",
+    "style:ends=?": "ends with ?",
+    "style:ends=other": "no end mark",
+    "style:ends=digit": "ends with a number",
+    "style:starts_capital": "starts with a capital",
+    "style:starts_lower": "starts lower-case",
+    "style:exclamations": "exclamation marks",
+    "style:bare_number": "a bare number",
+    "style:kept_apostrophe": "tidy apostrophes",
+    "style:dropped_apostrophe": "dropped apostrophes",
+    "style:stretched_letters": "stretched letters",
+    "style:interjection": "an opening 'Ooh!'-style interjection",
+    "style:explains": "explains unprompted",
+    "style:math_notation": "adult math notation",
+    "style:written_punctuation": "written punctuation",
+    "style:double_space": "uneven spacing",
+    "style:commas": "commas",
+    "style:chars_per_word": "word length",
+}
 
 
 def score_reply(

@@ -43,12 +43,19 @@ class ChildLikenessModel:
 
     def top_features(self, text: str, k: int = 3) -> list[tuple[str, float]]:
         """The features that moved this text's score most, signed (+ toward a real child)."""
+        return self.explain(text, k)[1]
+
+    def explain(self, text: str, k: int = 3) -> tuple[float, list[tuple[str, float]]]:
+        """(probability, the ``k`` strongest signed feature contributions), featurizing once."""
         contributions = [
             (name, self.weights[name] * value)
             for name, value in featurize(text, self.lexicon).items()
             if name in self.weights
         ]
-        return sorted(contributions, key=lambda item: -abs(item[1]))[:k]
+        a, b = self.platt
+        z = a * (self.intercept + sum(c for _, c in contributions)) + b
+        probability = 1 / (1 + math.exp(-z)) if z > -700 else 0.0
+        return probability, sorted(contributions, key=lambda item: -abs(item[1]))[:k]
 
 
 def load_model(path: Path = MODEL_PATH) -> ChildLikenessModel:
