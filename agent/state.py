@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from agent.child.reader import read_question
 from agent.child.think import Answer, think
 from personas.schema import Misconception, Persona
 
@@ -21,6 +22,12 @@ Mood = Literal["happy", "ok", "frustrated", "bored"]
 _PRAISE = re.compile(r"\b(great|good job|well done|nice|awesome|you got it|excellent|proud)\b")
 # A teacher message this long reads as a lecture to a seven-year-old.
 _LECTURE_WORDS = 45
+# A problem put up to be checked, as opposed to merely asked.
+_CHECK = re.compile(
+    r"\b(check|true or false|is (?:it|that|this) true|see if|does (?:it|that|this) work|prove|"
+    r"test|compare|what if|would that|true|false)\b"
+)
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 # Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
 # verdict is ~0.1, a clear one above 0.6).
 MIN_MOVE_CONFIDENCE = 0.35
@@ -111,9 +118,13 @@ class StudentState:
         entries = dict(self.misconceptions)
         mood: Mood = "ok" if self.mood == "happy" else self.mood
         verdict = classify(message)
-        if verdict.kind == "counter_example" and self._poses_known_problem(persona, first_look):
-            # Posing the problem (or posing it again) is asking, not a case that contradicts a
-            # belief the child has already stated.
+        posed = read_question(message)
+        story = posed is not None and bool(posed.get("story"))
+        if (verdict.kind == "counter_example" or story) and self._poses_known_problem(
+            persona, first_look
+        ):
+            # Posing a problem (a story problem, or a plain one again) is asking, not a case that
+            # contradicts a belief the child has already stated.
             verdict = _Asked(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
@@ -136,18 +147,31 @@ class StudentState:
         )
 
     def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
-        """Whether the message poses the first problem of its topic, or the last one again."""
+        """Whether the message only poses a problem of the misconception, rather than putting up
+        a case for the child to check against what it said: a new problem asked plainly ("Is 98
+        bigger than 102?"), or the last one again, is a question, not a counter-example."""
         if answer is None or answer.mode != "answer" or answer.misconception is None:
             return False
+        if self.last_question and answer.question.strip().lower() == (
+            self.last_question.strip().lower()
+        ):
+            return True
         if self.last_question is None:
-            return True
-        if answer.question.strip().lower() == self.last_question.strip().lower():
-            return True
+            return True  # the topic's first problem: no stated answer to check against yet
         before = think(persona, self.holds, self.last_question, active=self.active)
-        return before is None or before.misconception != answer.misconception
+        if before is None or before.misconception != answer.misconception:
+            return True
+        text = answer.question.lower()
+        if _CHECK.search(text) or len(_SENTENCE_END.findall(text.strip(" .!?"))) > 0:
+            return False  # put up to be checked, or the problem comes with something to do
+        said = self.answer.value if self.answer is not None else None
+        return not (said and re.search(rf"(?<![\w]){re.escape(said.lower())}(?![\w])", text))
 
     def _topic_of(self, persona: Persona, message: str) -> str | None:
-        """The misconception whose triggers the message mentions most; ties keep the topic."""
+        """The misconception a message without a problem in it is about. Its triggers decide at
+        the start; later the topic stays unless the message names another one clearly (two of
+        its triggers, none of the current one's), since teaching moves are about the problem on
+        the table even when they share a word with another topic ("the same length")."""
         hits = {
             m.id: sum(_mentions(message, [trigger]) for trigger in m.triggers)
             for m in persona.misconceptions
@@ -155,9 +179,12 @@ class StudentState:
         best = max(hits.values(), default=0)
         if best == 0:
             return None
-        if self.active is not None and hits.get(self.active) == best:
-            return self.active
-        return next(key for key, count in hits.items() if count == best)
+        leader = next(key for key, count in hits.items() if count == best)
+        if self.active is None:
+            return leader
+        if hits.get(self.active, 0) == 0 and best >= 2:
+            return leader
+        return self.active
 
     @staticmethod
     def _apply_move(

@@ -322,7 +322,7 @@ TEACH: dict[str, dict[str, list[str]]] = {
             "{b} off. Where do you land?",
         ],
         "inverse_check": [
-            "You said {held}. Put {held} and {b} together. Do you get {a}?",
+            "Check your answer: add {held} and {b}. Do you get back to {a}?",
             "Let's see if {held} works: what do {held} and {b} make together? Is it {a}?",
         ],
         "counter_example": [

@@ -111,9 +111,10 @@ def _side(part: str) -> list[int | None] | None:
 
 
 _WORD_MINUS = re.compile(
-    r"\b(gave away|give away|gives away|gave|ate|eats|eaten|lost|loses|lose|spent|spend|sold|"
-    r"used|use up|popped|broke|broken|flew away|fly away|ran away|took away|takes away|took|"
-    r"left|fell off|melted|away|fewer|less)\b"
+    r"\b(gave away|give away|gives away|gave|ate|eat|eats|eaten|lost|loses|lose|spent|spend|"
+    r"spends|sold|sells|used|uses|use up|popped|pops|broke|breaks|broken|flew|fly|flies|ran|"
+    r"runs|took|takes|left|leave|leaves|fell|falls|melted|melts|away|fewer|less|get off|gets "
+    r"off|got off|hopped off|went home|go home|goes home|drove|swam|rolled|dropped|lose)\b"
 )
 _WORD_PLUS = re.compile(
     r"\b(more|got|gets|found|finds|bought|buys|gave (?:him|her|them|me|you)|joined|came|come|"
@@ -122,6 +123,10 @@ _WORD_PLUS = re.compile(
 
 
 def _arithmetic(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None:
+    times = re.search(rf"{_NUM}\s*(?:x|×|\*|times|multiplied by)\s*{_NUM}", text)
+    if times:
+        a, b = int(times.group(1)), int(times.group(2))
+        return Question(message, "arithmetic", (a, b), {"op": "*", "a": a, "b": b})
     patterns = [
         (rf"{_NUM}\s*{_MINUS}\s*{_NUM}", "-", False),
         (rf"\btake (?:away )?{_NUM} (?:away )?from {_NUM}", "-", True),
