@@ -120,11 +120,11 @@ class StudentState:
         verdict = classify(message)
         posed = read_question(message)
         story = posed is not None and bool(posed.get("story"))
-        if (verdict.kind == "counter_example" or story) and self._poses_known_problem(
-            persona, first_look
-        ):
-            # Posing a problem (a story problem, or a plain one again) is asking, not a case that
-            # contradicts a belief the child has already stated.
+        if (
+            verdict.kind == "counter_example" or story or self._first_or_again(persona, first_look)
+        ) and self._poses_known_problem(persona, first_look):
+            # Posing a problem (the topic's first, the same again, a story problem, or a plain
+            # new one) is asking, not teaching and not a case against a stated answer.
             verdict = _Asked(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
@@ -146,20 +146,24 @@ class StudentState:
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
         )
 
+    def _first_or_again(self, persona: Persona, answer: Answer | None) -> bool:
+        """Whether the message poses its topic's first problem, or the last problem again."""
+        if answer is None or answer.mode != "answer" or answer.misconception is None:
+            return False
+        if self.last_question is None:
+            return True
+        if answer.question.strip().lower() == self.last_question.strip().lower():
+            return True
+        before = think(persona, self.holds, self.last_question, active=self.active)
+        return before is None or before.misconception != answer.misconception
+
     def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
         """Whether the message only poses a problem of the misconception, rather than putting up
         a case for the child to check against what it said: a new problem asked plainly ("Is 98
         bigger than 102?"), or the last one again, is a question, not a counter-example."""
         if answer is None or answer.mode != "answer" or answer.misconception is None:
             return False
-        if self.last_question and answer.question.strip().lower() == (
-            self.last_question.strip().lower()
-        ):
-            return True
-        if self.last_question is None:
-            return True  # the topic's first problem: no stated answer to check against yet
-        before = think(persona, self.holds, self.last_question, active=self.active)
-        if before is None or before.misconception != answer.misconception:
+        if self._first_or_again(persona, answer):
             return True
         text = answer.question.lower()
         if _CHECK.search(text) or len(_SENTENCE_END.findall(text.strip(" .!?"))) > 0:
