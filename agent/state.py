@@ -27,6 +27,12 @@ _CHECK = re.compile(
     r"\b(check|true or false|is (?:it|that|this) true|see if|does (?:it|that|this) work|prove|"
     r"test|compare|what if|would that|true|false)\b"
 )
+# A sentence that tells the child to do something: then a story problem comes with an activity.
+_ASKS_TO_DO = re.compile(
+    r"(?:^|[.!?]\s+)(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|"
+    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace)\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 # Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
 # verdict is ~0.1, a clear one above 0.6).
@@ -119,7 +125,7 @@ class StudentState:
         mood: Mood = "ok" if self.mood == "happy" else self.mood
         verdict = classify(message)
         posed = read_question(message)
-        story = posed is not None and bool(posed.get("story"))
+        story = posed is not None and bool(posed.get("story")) and not _ASKS_TO_DO.search(message)
         if (
             verdict.kind == "counter_example" or story or self._first_or_again(persona, first_look)
         ) and self._poses_known_problem(persona, first_look):
