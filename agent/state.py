@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from agent.child.reader import read_question
 from agent.child.think import Answer, think
-from personas.schema import Misconception, Persona
+from personas.schema import TEACHING_KINDS, Misconception, Persona
 
 Mood = Literal["happy", "ok", "frustrated", "bored"]
 
@@ -75,6 +75,22 @@ class _Asked:
 
 
 @dataclass(frozen=True)
+class _Told:
+    """A recognizer verdict read as telling (see ``_states_the_answer``)."""
+
+    original: Any
+    kind: str = "telling"
+
+    @property
+    def confidence(self) -> float:
+        return max(self.original.confidence, MIN_MOVE_CONFIDENCE)
+
+    @property
+    def why(self) -> str:
+        return f"it states the answer without giving the child anything to do ({self.original.why})"
+
+
+@dataclass(frozen=True)
 class MisconceptionState:
     held: bool = True
     effective_moves: int = 0
@@ -127,11 +143,20 @@ class StudentState:
         posed = read_question(message)
         story = posed is not None and bool(posed.get("story")) and not _ASKS_TO_DO.search(message)
         if (
-            verdict.kind == "counter_example" or story or self._first_or_again(persona, first_look)
-        ) and self._poses_known_problem(persona, first_look):
+            verdict.kind in TEACHING_KINDS
+            and posed is not None  # the message itself poses a problem (not "so what now?")
+            and (
+                verdict.kind == "counter_example"
+                or story
+                or self._first_or_again(persona, first_look)
+            )
+            and self._poses_known_problem(persona, first_look)
+        ):
             # Posing a problem (the topic's first, the same again, a story problem, or a plain
             # new one) is asking, not teaching and not a case against a stated answer.
             verdict = _Asked(verdict)
+        elif verdict.kind in TEACHING_KINDS and self._states_the_answer(message):
+            verdict = _Told(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
@@ -151,6 +176,17 @@ class StudentState:
         return replace(
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
         )
+
+    def _states_the_answer(self, message: str) -> bool:
+        """Whether the message just states the right answer to the problem on the table: a
+        statement (no question, nothing for the child to do) that contains it is telling."""
+        answer = self.answer
+        if answer is None or not answer.correct_value or answer.correct_value == answer.value:
+            return False
+        if "?" in message or _ASKS_TO_DO.search(message):
+            return False
+        pattern = rf"(?<![\w]){re.escape(answer.correct_value.lower())}(?![\w])"
+        return re.search(pattern, message.lower().replace("\u2019", "'")) is not None
 
     def _first_or_again(self, persona: Persona, answer: Answer | None) -> bool:
         """Whether the message poses its topic's first problem, or the last problem again."""

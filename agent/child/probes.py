@@ -154,7 +154,7 @@ def _equals(rng: random.Random) -> Problem:
     )
 
 
-_MEASURED = ["pencil", "crayon", "eraser", "paper clip", "toy car", "leaf", "spoon", "ribbon"]
+_MEASURED = ["pencil", "crayon", "eraser", "straw", "toy car", "leaf", "spoon", "ribbon"]
 
 
 def _ruler(rng: random.Random) -> Problem:
