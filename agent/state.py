@@ -30,7 +30,9 @@ _CHECK = re.compile(
 # A sentence that tells the child to do something: then a story problem comes with an activity.
 _ASKS_TO_DO = re.compile(
     r"(?:^|[.!?]\s+)(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|"
-    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace)\b",
+    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|"
+    r"compare|swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|"
+    r"stand|weigh|grow|keep|here is|here are|here's)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
@@ -183,6 +185,8 @@ class StudentState:
         answer = self.answer
         if answer is None or not answer.correct_value or answer.correct_value == answer.value:
             return False
+        if not answer.correct_value.isdigit() and len(answer.correct_value.split()) < 2:
+            return False  # a single word ("dime") is named in teaching too, not only in telling
         if "?" in message or _ASKS_TO_DO.search(message):
             return False
         pattern = rf"(?<![\w]){re.escape(answer.correct_value.lower())}(?![\w])"
