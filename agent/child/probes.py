@@ -323,7 +323,7 @@ TEACH: dict[str, dict[str, list[str]]] = {
         ],
         "inverse_check": [
             "Check your answer: add {held} and {b}. Do you get back to {a}?",
-            "Let's see if {held} works: what do {held} and {b} make together? Is it {a}?",
+            "Add {b} to your answer {held}. Do you land on {a}?",
         ],
         "counter_example": [
             "If you take {b} from {a}, should you have more or less than {a} minus 10? Work it "
