@@ -13,14 +13,29 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
+from agent.child.reader import read_question
 from agent.child.think import Answer, think
-from personas.schema import Misconception, Persona
+from personas.schema import TEACHING_KINDS, Misconception, Persona
 
 Mood = Literal["happy", "ok", "frustrated", "bored"]
 
 _PRAISE = re.compile(r"\b(great|good job|well done|nice|awesome|you got it|excellent|proud)\b")
 # A teacher message this long reads as a lecture to a seven-year-old.
 _LECTURE_WORDS = 45
+# A problem put up to be checked, as opposed to merely asked.
+_CHECK = re.compile(
+    r"\b(check|true or false|is (?:it|that|this) true|see if|does (?:it|that|this) work|prove|"
+    r"test|compare|what if|would that|true|false)\b"
+)
+# A sentence that tells the child to do something: then a story problem comes with an activity.
+_ASKS_TO_DO = re.compile(
+    r"(?:^|[.!?]\s+)(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|"
+    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|"
+    r"compare|swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|"
+    r"stand|weigh|grow|keep|here is|here are|here's)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 # Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
 # verdict is ~0.1, a clear one above 0.6).
 MIN_MOVE_CONFIDENCE = 0.35
@@ -59,6 +74,22 @@ class _Asked:
         return (
             f"it poses the problem itself, not a case against a stated answer ({self.original.why})"
         )
+
+
+@dataclass(frozen=True)
+class _Told:
+    """A recognizer verdict read as telling (see ``_states_the_answer``)."""
+
+    original: Any
+    kind: str = "telling"
+
+    @property
+    def confidence(self) -> float:
+        return max(self.original.confidence, MIN_MOVE_CONFIDENCE)
+
+    @property
+    def why(self) -> str:
+        return f"it states the answer without giving the child anything to do ({self.original.why})"
 
 
 @dataclass(frozen=True)
@@ -111,10 +142,23 @@ class StudentState:
         entries = dict(self.misconceptions)
         mood: Mood = "ok" if self.mood == "happy" else self.mood
         verdict = classify(message)
-        if verdict.kind == "counter_example" and self._poses_known_problem(persona, first_look):
-            # Posing the problem (or posing it again) is asking, not a case that contradicts a
-            # belief the child has already stated.
+        posed = read_question(message)
+        story = posed is not None and bool(posed.get("story")) and not _ASKS_TO_DO.search(message)
+        if (
+            verdict.kind in TEACHING_KINDS
+            and posed is not None  # the message itself poses a problem (not "so what now?")
+            and (
+                verdict.kind == "counter_example"
+                or story
+                or self._first_or_again(persona, first_look)
+            )
+            and self._poses_known_problem(persona, first_look)
+        ):
+            # Posing a problem (the topic's first, the same again, a story problem, or a plain
+            # new one) is asking, not teaching and not a case against a stated answer.
             verdict = _Asked(verdict)
+        elif verdict.kind in TEACHING_KINDS and self._states_the_answer(message):
+            verdict = _Told(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
@@ -135,8 +179,21 @@ class StudentState:
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
         )
 
-    def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
-        """Whether the message poses the first problem of its topic, or the last one again."""
+    def _states_the_answer(self, message: str) -> bool:
+        """Whether the message just states the right answer to the problem on the table: a
+        statement (no question, nothing for the child to do) that contains it is telling."""
+        answer = self.answer
+        if answer is None or not answer.correct_value or answer.correct_value == answer.value:
+            return False
+        if not answer.correct_value.isdigit() and len(answer.correct_value.split()) < 2:
+            return False  # a single word ("dime") is named in teaching too, not only in telling
+        if "?" in message or _ASKS_TO_DO.search(message):
+            return False
+        pattern = rf"(?<![\w]){re.escape(answer.correct_value.lower())}(?![\w])"
+        return re.search(pattern, message.lower().replace("\u2019", "'")) is not None
+
+    def _first_or_again(self, persona: Persona, answer: Answer | None) -> bool:
+        """Whether the message poses its topic's first problem, or the last problem again."""
         if answer is None or answer.mode != "answer" or answer.misconception is None:
             return False
         if self.last_question is None:
@@ -146,8 +203,25 @@ class StudentState:
         before = think(persona, self.holds, self.last_question, active=self.active)
         return before is None or before.misconception != answer.misconception
 
+    def _poses_known_problem(self, persona: Persona, answer: Answer | None) -> bool:
+        """Whether the message only poses a problem of the misconception, rather than putting up
+        a case for the child to check against what it said: a new problem asked plainly ("Is 98
+        bigger than 102?"), or the last one again, is a question, not a counter-example."""
+        if answer is None or answer.mode != "answer" or answer.misconception is None:
+            return False
+        if self._first_or_again(persona, answer):
+            return True
+        text = answer.question.lower()
+        if _CHECK.search(text) or len(_SENTENCE_END.findall(text.strip(" .!?"))) > 0:
+            return False  # put up to be checked, or the problem comes with something to do
+        said = self.answer.value if self.answer is not None else None
+        return not (said and re.search(rf"(?<![\w]){re.escape(said.lower())}(?![\w])", text))
+
     def _topic_of(self, persona: Persona, message: str) -> str | None:
-        """The misconception whose triggers the message mentions most; ties keep the topic."""
+        """The misconception a message without a problem in it is about. Its triggers decide at
+        the start; later the topic stays unless the message names another one clearly (two of
+        its triggers, none of the current one's), since teaching moves are about the problem on
+        the table even when they share a word with another topic ("the same length")."""
         hits = {
             m.id: sum(_mentions(message, [trigger]) for trigger in m.triggers)
             for m in persona.misconceptions
@@ -155,9 +229,12 @@ class StudentState:
         best = max(hits.values(), default=0)
         if best == 0:
             return None
-        if self.active is not None and hits.get(self.active) == best:
-            return self.active
-        return next(key for key, count in hits.items() if count == best)
+        leader = next(key for key, count in hits.items() if count == best)
+        if self.active is None:
+            return leader
+        if hits.get(self.active, 0) == 0 and best >= 2:
+            return leader
+        return self.active
 
     @staticmethod
     def _apply_move(

@@ -105,8 +105,12 @@ class OfflineBrain(Brain):
             if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
                 continue  # a number the teacher did not say answers some other problem
             score = float(scores[position])
-            if asked and score < _MIN_QUESTION_SCORE and candidate.kind != wanted_kind:
-                continue  # shares nothing with the question: not an answer to it
+            if (
+                asked
+                and candidate.kind != wanted_kind
+                and (score < _MIN_QUESTION_SCORE or candidate.kind != "on_task")
+            ):
+                continue  # not an answer to the question (shares nothing, or drifts off)
             if state.active and candidate.misconception == state.active:
                 score += _ACTIVE_TOPIC_BONUS
             if wanted_kind and candidate.kind == wanted_kind:

@@ -154,7 +154,7 @@ def _equals(rng: random.Random) -> Problem:
     )
 
 
-_MEASURED = ["pencil", "crayon", "eraser", "paper clip", "toy car", "leaf", "spoon", "ribbon"]
+_MEASURED = ["pencil", "crayon", "eraser", "straw", "toy car", "leaf", "spoon", "ribbon"]
 
 
 def _ruler(rng: random.Random) -> Problem:
@@ -322,8 +322,8 @@ TEACH: dict[str, dict[str, list[str]]] = {
             "{b} off. Where do you land?",
         ],
         "inverse_check": [
-            "You said {held}. Put {held} and {b} together. Do you get {a}?",
-            "Let's see if {held} works: what do {held} and {b} make together? Is it {a}?",
+            "Check your answer: add {held} and {b}. Do you get back to {a}?",
+            "Add {b} to your answer {held}. Do you land on {a}?",
         ],
         "counter_example": [
             "If you take {b} from {a}, should you have more or less than {a} minus 10? Work it "

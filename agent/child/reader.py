@@ -87,7 +87,8 @@ def _equation(message: str, text: str, spoken: list[SpokenNumber]) -> Question |
 
 def _side(part: str) -> list[int | None] | None:
     """Terms of one side of an equation ("3 + __" -> [3, None]); only additions."""
-    part = re.sub(r"\?\s*$", "", part.strip(" .,:;"))  # the question's own mark, not a blank
+    # the question's own mark ("... + 10?"), not a blank ("5 + ?")
+    part = re.sub(r"(?<=[\w)])\s*\?\s*$", "", part.strip(" .,:;"))
     words = re.findall(rf"\d+|{_BLANK}|\+|plus", part)
     words = [w for w in words if w]
     terms: list[int | None] = []
@@ -111,9 +112,10 @@ def _side(part: str) -> list[int | None] | None:
 
 
 _WORD_MINUS = re.compile(
-    r"\b(gave away|give away|gives away|gave|ate|eats|eaten|lost|loses|lose|spent|spend|sold|"
-    r"used|use up|popped|broke|broken|flew away|fly away|ran away|took away|takes away|took|"
-    r"left|fell off|melted|away|fewer|less)\b"
+    r"\b(gave away|give away|gives away|gave|ate|eat|eats|eaten|lost|loses|lose|spent|spend|"
+    r"spends|sold|sells|used|uses|use up|popped|pops|broke|breaks|broken|flew|fly|flies|ran|"
+    r"runs|took|takes|left|leave|leaves|fell|falls|melted|melts|away|fewer|less|get off|gets "
+    r"off|got off|hopped off|went home|go home|goes home|drove|swam|rolled|dropped|lose)\b"
 )
 _WORD_PLUS = re.compile(
     r"\b(more|got|gets|found|finds|bought|buys|gave (?:him|her|them|me|you)|joined|came|come|"
@@ -122,6 +124,10 @@ _WORD_PLUS = re.compile(
 
 
 def _arithmetic(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None:
+    times = re.search(rf"{_NUM}\s*(?:x|×|\*|times|multiplied by)\s*{_NUM}", text)
+    if times:
+        a, b = int(times.group(1)), int(times.group(2))
+        return Question(message, "arithmetic", (a, b), {"op": "*", "a": a, "b": b})
     patterns = [
         (rf"{_NUM}\s*{_MINUS}\s*{_NUM}", "-", False),
         (rf"\btake (?:away )?{_NUM} (?:away )?from {_NUM}", "-", True),
@@ -163,20 +169,16 @@ def _word_problem(message: str, text: str) -> Question | None:
 
 
 def _digit_value(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None:
-    match = (
-        re.search(r"\bthe (\d)\b[^\d]{0,25}?\b(?:in|of) (\d{2,4})\b", text)
-        or re.search(r"\bdigit (\d) (?:in|of) (\d{2,4})\b", text)
-        or re.search(r"\bin (\d{2,4}),? (?:what|how much)[^\d]{0,20}?\bthe (\d)\b", text)
-    )
-    if not match or not re.search(
-        r"worth|mean|value|stand|how much|how many|equal|represent", text
-    ):
+    if not re.search(r"worth|mean|value|stand|how much|equal|represent", text):
         return None
-    digit, number = match.group(1), match.group(2)
-    if len(digit) > 1:  # "in 63, what is the 6 worth" names the number first
-        digit, number = number, digit
-    if digit not in number:
+    digit_match = re.search(r"\b(?:the|digit|a)\s+(\d)\b(?!\s*(?:\+|-|plus|minus))", text)
+    if not digit_match:
         return None
+    digit = digit_match.group(1)
+    numbers = [n for n in re.findall(r"\b\d{2,4}\b", text) if digit in n]
+    if len(numbers) != 1:
+        return None
+    number = numbers[0]
     place = len(number) - 1 - number.index(digit)
     return Question(
         message,
@@ -282,10 +284,16 @@ def _ruler(message: str, text: str, spoken: list[SpokenNumber]) -> Question | No
         rf"from (?:the )?{_NUM} to (?:the )?{_NUM}",
         rf"between (?:the )?{_NUM} and (?:the )?{_NUM}",
     ]
-    for pattern in patterns:
-        match = re.search(pattern, text)
-        if match:
-            start, end = int(match.group(1)), int(match.group(2))
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", text)]
+    two = None
+    if len(numbers) == 2 and re.search(
+        r"how long|how many (?:inches|centimet|cm)|length|how tall", text
+    ):
+        two = tuple(sorted(numbers))
+    for pattern in [*patterns, None]:
+        match = re.search(pattern, text) if pattern else None
+        if match or (pattern is None and two):
+            start, end = (int(match.group(1)), int(match.group(2))) if match else two
             if end > start and end <= 100:
                 unit = "inches"
                 if re.search(r"centimet|\bcm\b", text):
@@ -315,6 +323,13 @@ _FALL = re.compile(
 
 
 def _falling(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None:
+    general = _two_objects(text) is None or re.search(r"\bthings?\b|\bstuff\b|\bobjects?\b", text)
+    if (
+        general
+        and re.search(r"\bheav(?:y|ier)\b.{0,40}\b(fall|drop|land)", text)
+        and re.search(r"\b(faster|first|quicker|sooner|slower|same)\b", text)
+    ):
+        return Question(message, "falling_general", (), {})
     if not _FALL.search(text) or not re.search(
         r"first|faster|same time|which|who wins|win|sooner|quicker|before", text
     ):
@@ -335,8 +350,8 @@ def _two_objects(text: str) -> tuple[str, str] | None:
         r"to|in|on)\b|\s*$)"
     )
     patterns = [
-        rf"\b{_ARTICLE}\s+([a-z ]{{2,30}}?)\s+(?:and|or|with|vs|versus)\s+{_ARTICLE}\s+"
-        rf"([a-z ]{{2,30}}?){stop}",
+        rf"\b{_ARTICLE}\s+([a-z]+(?: [a-z]+){{0,2}}?)\s+(?:and|or|with|vs|versus)\s+{_ARTICLE}\s+"
+        rf"([a-z]+(?: [a-z]+){{0,2}}?){stop}",
         rf"\b([a-z]+(?: [a-z]+)?)\s+or\s+{_ARTICLE}?\s*([a-z]+(?: [a-z]+)?){stop}",
     ]
     for pattern in patterns:

@@ -80,3 +80,36 @@ def build_rule(name: str, params: Mapping[str, Any] | None = None) -> Any:
             f"the rule '{name}' cannot take these params: {error}",
             fix=f"use only its params ({known}), or leave params out",
         ) from None
+
+
+def check_persona(persona: Any) -> list[tuple[tuple, str]]:
+    """Problems with a persona's answer rules, as (field path, message with fix) pairs for
+    :func:`personas.loader.load_persona_file`: unknown names, bad params, and a correct rule
+    that cannot answer the questions the misconception's rule answers."""
+    problems: list[tuple[tuple, str]] = []
+    for t, topic in enumerate(persona.knowledge):
+        for m, misconception in enumerate(topic.misconceptions):
+            where = ("knowledge", t, "misconceptions", m)
+            built = {}
+            for field in ("rule", "correct_rule"):
+                spec = getattr(misconception, field)
+                if spec is None:
+                    continue
+                try:
+                    built[field] = build_rule(spec.name, spec.params)
+                except RuleError as error:
+                    loc = (*where, field, "name" if "no answer rule" in error.message else "params")
+                    problems.append((loc, f"{error.message}. Fix: {error.fix}."))
+            if len(built) == 2:
+                missing = built["rule"].kinds - built["correct_rule"].kinds
+                if missing:
+                    problems.append(
+                        (
+                            (*where, "correct_rule", "name"),
+                            f"'{built['correct_rule'].name}' cannot answer the "
+                            f"{', '.join(sorted(missing))} questions that "
+                            f"'{built['rule'].name}' answers, so the child could not show it "
+                            "learned. Fix: pick a correct rule for the same questions.",
+                        )
+                    )
+    return problems

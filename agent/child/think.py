@@ -98,7 +98,7 @@ def think(
             return None
         if _WHY.search(lowered):
             return replace(again, mode="explain")
-        if _AGAIN.search(lowered) and is_question(message):
+        if _AGAIN.search(lowered) and is_question(message) and not re.search(r"\d", message):
             return again
         return None
     return answer_question(persona, holds, question, active)
@@ -145,6 +145,8 @@ def _known_fact(question: Question) -> Answer | None:
     kind = question.kind
     if kind == "arithmetic":
         a, b, op = question.get("a"), question.get("b"), question.get("op")
+        if op not in ("+", "-"):
+            return None
         result = a + b if op == "+" else a - b
         if not (a <= FACTS_WITHIN and b <= FACTS_WITHIN and 0 <= result <= FACTS_WITHIN):
             return None
@@ -185,7 +187,7 @@ def _beyond(question: Question) -> Answer | None:
     correct = _arithmetic().answer(question) if question.kind in _arithmetic().kinds else None
     if question.kind == "arithmetic" and correct is not None:
         a, b, op = question.get("a"), question.get("b"), question.get("op")
-        if a < 100 and b < 100 and _no_regrouping(a, b, op):
+        if op in ("+", "-") and a < 100 and b < 100 and _no_regrouping(a, b, op):
             return Answer(
                 question.text,
                 correct.value,

@@ -62,12 +62,13 @@ def show_persona(args: argparse.Namespace) -> int:
 
 
 def validate_personas(args: argparse.Namespace) -> int:
+    from agent.child.registry import check_persona
     from personas.loader import PersonaError, load_persona_file
 
     failed = 0
     for path in args.paths:
         try:
-            persona = load_persona_file(path)
+            persona = load_persona_file(path, checks=[check_persona])
         except (PersonaError, OSError) as error:
             failed += 1
             print(str(error), file=sys.stderr)

@@ -38,11 +38,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _persona(reference: str):
+    from agent.child.registry import check_persona
     from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
 
     try:
         if reference.endswith((".yaml", ".yml")) or Path(reference).is_file():
-            return load_persona_file(Path(reference))
+            return load_persona_file(Path(reference), checks=[check_persona])
         return PersonaLibrary().get(reference)
     except (PersonaError, UnknownPersona, OSError) as error:
         raise CommandError(str(error)) from None

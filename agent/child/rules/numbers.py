@@ -30,8 +30,8 @@ class Arithmetic(Rule):
             a, b, op = question.get("a"), question.get("b"), question.get("op")
             if op == "-" and b > a:
                 return None
-            value = a + b if op == "+" else a - b
-            word = "plus" if op == "+" else "take away"
+            value = {"+": a + b, "-": a - b, "*": a * b}[op]
+            word = {"+": "plus", "-": "take away", "*": "times"}[op]
             return RuleAnswer(str(value), f"{a} {op} {b} = {value}", f"{a} {word} {b} is {value}")
         if question.kind == "compare":
             x, y = question.get("x"), question.get("y")

@@ -48,9 +48,15 @@ class HeavierFallsFirst(Rule):
     """Heavier things fall faster: the heavier of two dropped things lands first."""
 
     name = "heavier-falls-first"
-    kinds = frozenset({"falling"})
+    kinds = frozenset({"falling", "falling_general"})
 
     def answer(self, question: Question) -> RuleAnswer | None:
+        if question.kind == "falling_general":
+            return RuleAnswer(
+                "heavy stuff falls faster",
+                "heavier things fall faster",
+                "i saw it. rocks fall fast",
+            )
         a, b = question.get("objects")
         if _FLOATY.search(a) or _FLOATY.search(b):
             heavy = b if _FLOATY.search(a) else a
@@ -69,9 +75,15 @@ class FallTogether(Rule):
     """Dropped together, things land together unless the air holds one up."""
 
     name = "fall-together"
-    kinds = frozenset({"falling"})
+    kinds = frozenset({"falling", "falling_general"})
 
     def answer(self, question: Question) -> RuleAnswer | None:
+        if question.kind == "falling_general":
+            return RuleAnswer(
+                "they fall the same",
+                "without much air in the way, heavy and light things fall at the same speed",
+                "we tried it. they tie",
+            )
         a, b = question.get("objects")
         if _FLOATY.search(a) or _FLOATY.search(b):
             heavy = b if _FLOATY.search(a) else a
