@@ -401,3 +401,26 @@ def test_dspy_metric_uses_child_likeness_and_the_answer() -> None:
     )
     as_json = {**with_answer, "student_state": json.dumps(state)}
     assert metric(as_json, {"student_reply": "37"}) == metric(with_answer, {"student_reply": "37"})
+
+
+def test_the_answer_comes_back_from_a_state_description() -> None:
+    """Training rows and DSPy examples carry the state as text; the answer in it is checked."""
+    from trainers.metric import answer_from_description
+
+    maya = LIBRARY.get("maya")
+    state = StudentState.initial(maya).after_teacher(maya, "What is 83 - 46?")
+    assert state.answer is not None and state.answer.held
+    description = state.describe(maya)
+    back = answer_from_description(description)
+    assert back is not None and back["held"] is True
+    assert (back["value"], back["correct_value"]) == (
+        state.answer.value,
+        state.answer.correct_value,
+    )
+    assert answer_from_description("Right now you feel ok.") is None
+
+    metric = dspy_metric(maya)
+    example = {"teacher_message": "What is 83 - 46?", "history": [], "student_state": description}
+    wrong_way = metric(example, {"student_reply": state.answer.value})
+    right_too_soon = metric(example, {"student_reply": state.answer.correct_value})
+    assert right_too_soon < wrong_way - 0.4

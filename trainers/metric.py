@@ -233,8 +233,32 @@ def _state_of(value: Any, persona: Persona) -> tuple[Any, Mapping[str, Any] | No
     if isinstance(value, Mapping):
         return value, answer_of(value)
     if isinstance(value, str) and value:
-        return state_from_description(value, persona), None
+        return state_from_description(value, persona), answer_from_description(value)
     return None, None
+
+
+_SAYS = re.compile(
+    r"Your answer to the teacher's question is (.+?) (because you still believe it|\()"
+)
+_NOT_YET = re.compile(r"Say (.+?), not (.+?): you do not see the right answer yet")
+
+
+def answer_from_description(description: str) -> dict[str, Any] | None:
+    """The child model's answer back from ``StudentState.describe`` text (what a DSPy example
+    or a training row carries), so the DSPy metric checks it too; ``None`` when it has none."""
+    said = _SAYS.search(description)
+    if said is None:
+        return None
+    held = said.group(2).startswith("because")
+    not_yet = _NOT_YET.search(description)
+    correct = not_yet.group(2) if not_yet else (None if held else said.group(1))
+    return {
+        "value": said.group(1),
+        "correct_value": correct,
+        "held": held,
+        "misconception": "the misconception it still holds" if held else None,
+        "mode": "answer",
+    }
 
 
 def score_example(example: Any, reply: str, persona: Persona) -> AuthenticityScore:
