@@ -26,9 +26,10 @@ from agent.child.think import Answer
 from agent.child.voice import Voice, is_repeat
 from agent.registry import BrainContext, BrainSpec
 from agent.state import StudentState
-from personas.schema import Example, Persona
+from personas.schema import TEACHING_KINDS, Example, Persona
 
-_TOKEN = re.compile(r"[a-z]+|\d+")
+# Words only: a shared number says nothing about what is being asked ("6" in two problems).
+_TOKEN = re.compile(r"[a-z]+")
 # Function words carry no signal about what the teacher is asking.
 _STOP = frozenset(
     "a an the and or but so to of in on at is are was be it this that do does did you your i me "
@@ -98,10 +99,15 @@ class OfflineBrain(Brain):
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
         said_numbers = set(_NUMBER.findall(request.message))
         asked = is_question(request.message)
+        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
         ranked: list[tuple[float, int]] = []
         for position, candidate in enumerate(self._candidates):
             if not _eligible(candidate, state):
                 continue
+            if state.active and candidate.misconception not in (None, state.active):
+                continue  # another misconception's line answers another topic
+            if taught and candidate.kind == "off_task" and candidate.kind != wanted_kind:
+                continue  # the teacher gave the child something to do: it does not drift off
             if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
                 continue  # a number the teacher did not say answers some other problem
             score = float(scores[position])
@@ -118,10 +124,14 @@ class OfflineBrain(Brain):
             ranked.append((score, position))
         # Ties (e.g. no word in common) rotate with the turn count instead of always the first.
         ranked.sort(key=lambda item: (-item[0], (item[1] - state.turns) % len(self._candidates)))
-        for _, position in ranked:
+        for score, position in ranked:
+            if not asked and score < _MIN_QUESTION_SCORE:
+                break  # nothing fits what the teacher said or did: just go along with it
             reply = self._candidates[position].student
             if not is_repeat(reply, recent):
                 return reply
+        if not asked:
+            return self._voice.acknowledge(recent)
         return self._voice.say(
             Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
         )

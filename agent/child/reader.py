@@ -257,9 +257,9 @@ def _coins(message: str, text: str, spoken: list[SpokenNumber]) -> Question | No
         choose = (
             _COMPARE_MORE.search(text)
             or _COMPARE_LESS.search(text)
-            or re.search(r"rather|pick|choose|want|which|buy|trade", text)
+            or re.search(r"rather|pick|choose|want|which", text)
         )
-        if choose:
+        if choose and _asks(text):
             want = (
                 "less" if _COMPARE_LESS.search(text) and not _COMPARE_MORE.search(text) else "more"
             )

@@ -30,7 +30,7 @@ _WHY = re.compile(
 )
 _AGAIN = re.compile(
     r"\b(sure|again|now|answer|so what|what is it|what's it|blank|check|"
-    r"still|this time|redo|one more time|think)\b"
+    r"still|this time|redo|one more time|think)\b|^\s*(so|then|and|ok so|okay so)\b"
 )
 
 

@@ -132,6 +132,15 @@ class Voice:
         ]
         return [line for line in lines + extra if line and line.strip()]
 
+    def acknowledge(self, recent: Sequence[str]) -> str:
+        """Going along with something the teacher said or asked the child to do."""
+        opener = self.openers[0]
+        for line in ["ok", f"{opener} ok", "ok i did it", "ok. now what", "ok i get it", "hmm"]:
+            line = self.spell(line)
+            if not is_repeat(line, recent):
+                return line
+        return "ok"
+
     def say(self, answer: Answer, recent: Sequence[str], turn: int = 0) -> str:
         """The first way to say ``answer`` that fits the persona and repeats no recent reply."""
         options = [self.spell(line) for line in self.candidates(answer)]

@@ -57,6 +57,8 @@ def show_persona(args: argparse.Namespace) -> int:
             print(f"  misconception {m.id} (needs {m.moves_needed} good moves): {m.belief}")
             print(f"    works: {'; '.join(move.description for move in m.effective_moves)}")
             print(f"    does not: {'; '.join(move.description for move in m.ineffective_moves)}")
+            if m.rule is not None and m.correct_rule is not None:
+                print(f"    answers by: {m.rule.name} (held), {m.correct_rule.name} (resolved)")
     print(f"\n{len(persona.examples)} example exchanges")
     return 0
 
