@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +71,16 @@ class UnknownPersona(KeyError):
 # --- one file ---------------------------------------------------------------------------------
 
 
-def load_persona_file(path: Path | str) -> Persona:
-    """Read and validate one persona file; raise :class:`PersonaError` naming every problem."""
+# A further check of a valid persona: (location, message with its fix) for each problem, where
+# location is the field path ("knowledge", 0, "misconceptions", 1, "rule", "name").
+PersonaCheck = Callable[[Persona], Iterable[tuple[tuple, str]]]
+
+
+def load_persona_file(path: Path | str, checks: Sequence[PersonaCheck] = ()) -> Persona:
+    """Read and validate one persona file; raise :class:`PersonaError` naming every problem.
+
+    ``checks`` run on the validated persona (e.g. that its answer rules exist, which this
+    package cannot know); their problems are reported by line and field like schema errors."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -107,6 +115,12 @@ def load_persona_file(path: Path | str) -> Persona:
         persona = Persona.model_validate(data)
     except ValidationError as error:
         problems += [_problem_from(item, root, data) for item in error.errors()]
+    if not problems:
+        for check in checks:
+            problems += [
+                Problem(_line_of(root, loc), _dotted(loc), message)
+                for loc, message in check(persona)
+            ]
     if problems:
         raise PersonaError(path, sorted(problems, key=lambda problem: problem.line or 0))
     return persona

@@ -3,6 +3,7 @@ and reports problems by file, line and field."""
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import statistics
@@ -129,16 +130,26 @@ def test_every_misconception_is_reachable_and_its_examples_keep_the_topic(shippe
                 )
 
 
-def test_telling_the_rule_does_not_resolve_a_shipped_misconception(shipped):
+def test_telling_does_not_resolve_a_shipped_misconception_and_teaching_in_other_words_does(
+    shipped,
+):
+    """Moves count by what they do: telling with a cue word in it changes nothing, effective
+    moves written without any of the persona's cue words resolve it."""
+    from agent.child.probes import lines_for, probe_set
+
     for persona in shipped:
         for m in persona.misconceptions:
-            state = replace(StudentState.initial(persona), active=m.id)
-            for move in m.ineffective_moves:
-                state = state.after_teacher(persona, f"{move.cues[0]}.")
+            rng = random.Random(m.id)
+            problem = probe_set(persona, m.id, rng, 1).questions[0]
+            teach, tell, _ = lines_for(persona, m, problem, rng)
+            state = StudentState.initial(persona).after_teacher(persona, problem.question)
+            assert state.active == m.id, (persona.id, problem.question)
+            for line in tell:
+                state = state.after_teacher(persona, line)
             assert state.holds(m.id), (persona.id, m.id)
-            for _ in range(m.moves_needed):
-                state = state.after_teacher(persona, f"let's try: {m.effective_moves[0].cues[0]}")
-            assert not state.holds(m.id), (persona.id, m.id)
+            for line in teach[: m.moves_needed + 1]:
+                state = state.after_teacher(persona, line)
+            assert not state.holds(m.id), (persona.id, m.id, teach)
 
 
 # --- error messages --------------------------------------------------------------------------

@@ -342,7 +342,7 @@ class _SessionRows:
                 continue
             if turn.student_state is not None:
                 try:
-                    state = StudentState.from_dict(turn.student_state)
+                    state = _stored_or_computed(turn.student_state, state)
                 except (TypeError, ValueError, AttributeError) as error:
                     reason = f"student_state cannot be read ({type(error).__name__}: {error})"
                     problems.append(RowProblem(session_id, turn.idx, reason))
@@ -386,6 +386,25 @@ class _SessionRows:
         if pending is not None:
             dropped.append(RowProblem(session_id, pending.idx, UNANSWERED))
         return rows
+
+
+def _stored_or_computed(saved: dict[str, Any], computed: StudentState) -> StudentState:
+    """The state stored with a turn; a turn logged before the child computed answers gets the
+    answer and move just computed from its teacher message, so every row says what the child
+    would answer and why."""
+    from dataclasses import replace
+
+    from agent.state import StudentState
+
+    state = StudentState.from_dict(saved)
+    if "answer" not in saved:
+        state = replace(
+            state,
+            answer=computed.answer,
+            last_move=computed.last_move,
+            last_question=computed.last_question,
+        )
+    return state
 
 
 def _deduplicate(rows: list[dict[str, Any]], dropped: list[RowProblem]) -> list[dict[str, Any]]:

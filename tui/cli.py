@@ -8,9 +8,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tui.commands import CommandError, brains, chat, keys, personas, serve, sessions, train
+from tui.commands import (
+    CommandError,
+    brains,
+    chat,
+    eval,
+    keys,
+    personas,
+    run,
+    score,
+    serve,
+    sessions,
+    train,
+)
 
-COMMAND_MODULES = (chat, personas, sessions, brains, serve, keys, train)
+COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train, score, eval)
 
 
 def build_parser() -> argparse.ArgumentParser:

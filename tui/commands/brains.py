@@ -78,7 +78,8 @@ def list_brains(args: argparse.Namespace) -> int:
         b for b in _store().brains() if not args.persona or b.persona_id in (None, args.persona)
     ]
     print(f"{'name':<24} {'kind':<8} {'persona':<10} created")
-    print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
+    if not any(row.name == "offline" for row in rows):  # saved once `utta eval` scored it
+        print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
     for row in rows:
         print(f"{row.name:<24} {row.kind:<8} {row.persona_id or '(any)':<10} {row.created_at[:19]}")
     print(f"\ninstalled kinds: {', '.join(available_kinds())}")

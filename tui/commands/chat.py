@@ -47,13 +47,14 @@ def _require_brain(name: str) -> None:
 
 
 def run_chat(args: argparse.Namespace) -> int:
+    from agent.child.registry import check_persona
     from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
 
     library = PersonaLibrary()
     persona_id = args.persona
     try:
         if persona_id and (persona_id.endswith((".yaml", ".yml")) or Path(persona_id).is_file()):
-            persona = load_persona_file(Path(persona_id))
+            persona = load_persona_file(Path(persona_id), checks=[check_persona])
             library.add(persona, Path(persona_id))
             persona_id = persona.id
         elif persona_id:

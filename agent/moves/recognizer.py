@@ -1,0 +1,99 @@
+"""The classifier at chat time: a static sentence embedding plus a logistic-regression head.
+
+Everything here is numpy, tokenizers and safetensors: no torch, no network. The model is read
+once, on first use, behind a lock, and shared by all threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from agent.moves.encoder import StaticEncoder
+from agent.moves.features import explicit_features, fired
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+ENCODER_DIR = MODEL_DIR / "encoder"
+HEADS_DIR = MODEL_DIR / "heads"
+
+
+def inputs(encoder: StaticEncoder, texts: list[str]) -> np.ndarray:
+    """The classifier's input rows: the embedding followed by the explicit features."""
+    extra = np.array([explicit_features(text) for text in texts], dtype=np.float32)
+    return np.hstack([encoder.encode(texts), extra.reshape(len(texts), -1)])
+
+
+class Head:
+    """A trained head: standardization, weights, and the labeled lines for the reason."""
+
+    def __init__(self, path: Path) -> None:
+        with np.load(path, allow_pickle=False) as data:
+            self.labels = [str(label) for label in data["labels"]]
+            self.mean = data["mean"].astype(np.float32)
+            self.scale = data["scale"].astype(np.float32)
+            self.weight = data["weight"].astype(np.float32)
+            self.bias = data["bias"].astype(np.float32)
+            self.example_vectors = data["example_vectors"].astype(np.float32)
+            self.example_texts = [str(text) for text in data["example_texts"]]
+            self.example_labels = [str(label) for label in data["example_labels"]]
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        logits = ((rows - self.mean) / self.scale) @ self.weight.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+class Recognizer:
+    """Labels teacher messages with one label set's head."""
+
+    def __init__(self, encoder: StaticEncoder, head: Head) -> None:
+        self.encoder = encoder
+        self.head = head
+
+    def classify(self, message: str) -> tuple[str, float, str]:
+        rows = inputs(self.encoder, [message])
+        probs = self.head.probabilities(rows)[0]
+        best = int(np.argmax(probs))
+        label = self.head.labels[best]
+        return label, float(probs[best]), self._why(message, rows[0, : self.encoder.dim], label)
+
+    def _why(self, message: str, vector: np.ndarray, label: str) -> str:
+        # The nearest labeled line with the same label explains the verdict best.
+        same = [i for i, other in enumerate(self.head.example_labels) if other == label]
+        if not same:
+            return f"classified as {label}"
+        sims = self.head.example_vectors[same] @ vector
+        nearest = same[int(np.argmax(sims))]
+        reason = f'like "{self.head.example_texts[nearest]}" ({label})'
+        flags = fired(message)
+        if flags:
+            reason += "; " + ", ".join(flag.replace("_", " ") for flag in flags)
+        return reason
+
+
+_lock = threading.Lock()
+_encoder: StaticEncoder | None = None
+_recognizers: dict[str, Recognizer] = {}
+
+
+def get_recognizer(label_set: str = "moves") -> Recognizer:
+    """The recognizer for a label set, loaded on first use and cached."""
+    global _encoder
+    recognizer = _recognizers.get(label_set)
+    if recognizer is not None:
+        return recognizer
+    with _lock:
+        if label_set not in _recognizers:
+            head_path = HEADS_DIR / f"{label_set}.npz"
+            if not head_path.exists():
+                raise FileNotFoundError(
+                    f"{head_path}: no trained head for label set {label_set!r}; "
+                    f"run `python -m agent.moves.train --label-set {label_set}`"
+                )
+            if _encoder is None:
+                _encoder = StaticEncoder(ENCODER_DIR)
+            _recognizers[label_set] = Recognizer(_encoder, Head(head_path))
+        return _recognizers[label_set]
