@@ -1,12 +1,14 @@
 """What the agent adds to a turn: StudentAgent.reply vs a direct openai-client call.
 
-    .venv/bin/python benchmarks/turn_overhead.py [--rounds 25]
+    .venv/bin/python benchmarks/turn_overhead.py [--rounds 60] [--runs 5] [--profile]
 
 Both stream the same messages (the agent's own request, built once) from the same real vLLM
 server with the same sampling (greedy, fixed token budget); the agent also updates the student
 state and memory and commits both turns to a real SQLite transcript. Calls are interleaved, in
-alternating order, so drift hits both alike. Target: ≤ 5 % overhead (median).
-Writes benchmarks/results/turn_overhead.json.
+alternating order, so drift hits both alike. Target: ≤ 5 % overhead (median). ``--runs`` repeats
+the measurement on the same server and reports the spread of the paired medians over runs;
+``--profile`` writes a cProfile of the agent's turns to benchmarks/results/turn_overhead.prof
+(the agent's own work, not the server's). Writes benchmarks/results/turn_overhead.json.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ MESSAGE = "what is 3 plus 2?"
 MAX_TOKENS = 32
 
 
-async def measure(rounds: int, served, db: Path) -> dict[str, float]:
+async def measure(rounds: int, served, db: Path, profiler=None) -> dict[str, float]:
     from openai import AsyncOpenAI
 
     from agent.brain import BrainRequest
@@ -66,7 +68,13 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
     async def through_agent() -> str:
         agent.memory = ConversationMemory()  # the same prompt every round
         agent.state = StudentState.initial(persona)
-        return await agent.reply(MESSAGE)
+        if profiler is None:
+            return await agent.reply(MESSAGE)
+        profiler.enable()
+        try:
+            return await agent.reply(MESSAGE)
+        finally:
+            profiler.disable()
 
     for _ in range(3):  # warm-up
         await direct()
@@ -102,13 +110,51 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=1, help="repeat, for the spread over runs")
+    parser.add_argument("--profile", action="store_true", help="cProfile the agent's turns")
     args = parser.parse_args()
-    with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
-        results = asyncio.run(measure(args.rounds, served, Path(tmp) / "bench.db"))
-    for name, value in results.items():
-        print(f"{name:<32} {value:.4f}" if isinstance(value, float) else f"{name:<32} {value}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    runs = []
+    with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            db = Path(tmp) / f"bench-{run}.db"
+            runs.append(asyncio.run(measure(args.rounds, served, db, profiler)))
+            for name, value in runs[-1].items():
+                print(
+                    f"{name:<32} {value:.4f}" if isinstance(value, float) else f"{name:<32} {value}"
+                )
+            print()
+    results = dict(runs[-1]) if len(runs) == 1 else {"runs": runs}
+    if len(runs) > 1:
+        paired = [r["median paired overhead (%)"] for r in runs]
+        of_medians = [r["overhead of medians (%)"] for r in runs]
+        results["paired overhead over runs (%)"] = {
+            "median": statistics.median(paired),
+            "min": min(paired),
+            "max": max(paired),
+        }
+        results["overhead of medians over runs (%)"] = {
+            "median": statistics.median(of_medians),
+            "min": min(of_medians),
+            "max": max(of_medians),
+        }
+        for name in ("paired overhead over runs (%)", "overhead of medians over runs (%)"):
+            spread = results[name]
+            print(
+                f"{name:<36} median {spread['median']:+.2f}  range {spread['min']:+.2f} .. "
+                f"{spread['max']:+.2f}"
+            )
+    if profiler is not None:
+        import pstats
+
+        profiler.dump_stats(out / "turn_overhead.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     (out / "turn_overhead.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -57,10 +57,13 @@ def test_brains_export_and_import_from_the_shell(
     archive = tmp_path / "maya-dspy.tar.gz"
     assert main(["--db", str(teacher), "brains", "export", "maya-dspy", "-o", str(archive)]) == 0
     trainee = tmp_path / "trainee.db"
-    assert main(["--db", str(trainee), "brains", "import", str(archive)]) == 0
+    server = "base_url=https://utta.example.edu"
+    assert main(["--db", str(trainee), "brains", "import", str(archive), "-o", server]) == 0
     assert "registered brain maya-dspy" in capsys.readouterr().out
     with Store(trainee) as store:
-        moved = Path(store.brain("maya-dspy").spec["program"])
+        spec = store.brain("maya-dspy").spec
+        moved = Path(spec["program"])
+    assert spec["base_url"] == "https://utta.example.edu"
     assert moved != program and moved.read_text(encoding="utf-8") == '{"demos": []}'
     assert main(["--db", str(trainee), "brains", "import", str(archive)]) == 1
     assert "--name NEW" in capsys.readouterr().err

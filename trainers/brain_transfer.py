@@ -117,9 +117,11 @@ def import_brain(
     persona_known: Callable[[str], bool],
     name: str | None = None,
     replace: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> str:
-    """Check the archive and register the brain in ``store`` (as ``name`` if given); return
-    the name. Nothing is registered or left behind when a check fails."""
+    """Check the archive and register the brain in ``store`` (as ``name`` if given, with
+    ``options`` set in its spec, e.g. the class server's ``base_url``); return the name.
+    Nothing is registered or left behind when a check fails."""
     where = str(archive_path)
     with tempfile.TemporaryDirectory() as scratch:
         staging = Path(scratch)
@@ -169,6 +171,7 @@ def import_brain(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(staging / entry["path"], target)
             _set_option(spec, entry["option"], str(target))
+        spec.update(options or {})
         store.save_brain(name, manifest["kind"], spec, persona, manifest.get("lineage"))
     return name
 

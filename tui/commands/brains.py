@@ -64,6 +64,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     imported.add_argument("archive", type=Path, metavar="FILE")
     imported.add_argument("--name", metavar="NEW", help="register it under another name")
     imported.add_argument("--replace", action="store_true", help="replace a brain of that name")
+    imported.add_argument(
+        "--option", "-o", metavar="KEY=VALUE", action="append", default=[],
+        help="set a spec option, e.g. -o base_url=https://utta.example.edu (the class server)",
+    )  # fmt: skip
     imported.set_defaults(handler=import_brain)
 
 
@@ -253,7 +257,12 @@ def import_brain(args: argparse.Namespace) -> int:
 
     try:
         name = read_archive(
-            _store(), args.archive, persona_known=known, name=args.name, replace=args.replace
+            _store(),
+            args.archive,
+            persona_known=known,
+            name=args.name,
+            replace=args.replace,
+            options=_options(args.option),
         )
     except BrainTransferError as error:
         raise CommandError(str(error)) from None
