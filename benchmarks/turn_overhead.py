@@ -27,7 +27,9 @@ MESSAGE = "what is 3 plus 2?"
 MAX_TOKENS = 32
 
 
-async def measure(rounds: int, served, db: Path, profiler=None) -> dict[str, float]:
+async def measure(
+    rounds: int, served, db: Path, profiler=None, sqlite_sync: str | None = None
+) -> dict[str, float]:
     from openai import AsyncOpenAI
 
     from agent.brain import BrainRequest
@@ -48,6 +50,8 @@ async def measure(rounds: int, served, db: Path, profiler=None) -> dict[str, flo
         max_tokens=MAX_TOKENS,
     )
     store = Store(db)
+    if sqlite_sync:  # compare with the store's own setting (NORMAL), e.g. FULL as before
+        store.db.execute(f"PRAGMA synchronous = {sqlite_sync}")
     agent = StudentAgent(persona, brain, recorder=SessionRecorder.start(store, "zoe", "b", "a"))
     state = StudentState.initial(persona).after_teacher(persona, MESSAGE)
     messages = BrainRequest(persona, state, [], MESSAGE).as_chat_messages()
@@ -112,6 +116,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=1, help="repeat, for the spread over runs")
     parser.add_argument("--profile", action="store_true", help="cProfile the agent's turns")
+    parser.add_argument(
+        "--sqlite-sync",
+        choices=["NORMAL", "FULL"],
+        action="append",
+        default=[],
+        help="run with this transcript sync setting (repeat to compare; default: the store's)",
+    )
     args = parser.parse_args()
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -123,33 +134,30 @@ def main() -> None:
     runs = []
     with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
-            db = Path(tmp) / f"bench-{run}.db"
-            runs.append(asyncio.run(measure(args.rounds, served, db, profiler)))
-            for name, value in runs[-1].items():
-                print(
-                    f"{name:<32} {value:.4f}" if isinstance(value, float) else f"{name:<32} {value}"
-                )
-            print()
-    results = dict(runs[-1]) if len(runs) == 1 else {"runs": runs}
+            for sync in args.sqlite_sync or [None]:
+                db = Path(tmp) / f"bench-{run}-{sync}.db"
+                result = asyncio.run(measure(args.rounds, served, db, profiler, sync))
+                runs.append({"sqlite sync": sync or "store default", **result})
+                for name, value in runs[-1].items():
+                    shown = f"{value:.4f}" if isinstance(value, float) else value
+                    print(f"{name:<32} {shown}")
+                print()
+    results: dict = dict(runs[0]) if len(runs) == 1 else {"runs": runs}
     if len(runs) > 1:
-        paired = [r["median paired overhead (%)"] for r in runs]
-        of_medians = [r["overhead of medians (%)"] for r in runs]
-        results["paired overhead over runs (%)"] = {
-            "median": statistics.median(paired),
-            "min": min(paired),
-            "max": max(paired),
-        }
-        results["overhead of medians over runs (%)"] = {
-            "median": statistics.median(of_medians),
-            "min": min(of_medians),
-            "max": max(of_medians),
-        }
-        for name in ("paired overhead over runs (%)", "overhead of medians over runs (%)"):
-            spread = results[name]
-            print(
-                f"{name:<36} median {spread['median']:+.2f}  range {spread['min']:+.2f} .. "
-                f"{spread['max']:+.2f}"
-            )
+        for sync in sorted({r["sqlite sync"] for r in runs}):
+            mine = [r for r in runs if r["sqlite sync"] == sync]
+            for key in ("median paired overhead (%)", "overhead of medians (%)"):
+                values = [r[key] for r in mine]
+                spread = {
+                    "median": statistics.median(values),
+                    "min": min(values),
+                    "max": max(values),
+                }
+                results[f"{key} over {len(mine)} runs, sync {sync}"] = spread
+                print(
+                    f"sync {sync:<13} {key:<28} median {spread['median']:+.2f}  "
+                    f"range {spread['min']:+.2f} .. {spread['max']:+.2f}"
+                )
     if profiler is not None:
         import pstats
 

@@ -7,6 +7,7 @@ store itself stays about writing a live session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +40,10 @@ def _require(db: Database, store: Store, session_id: int) -> None:
         raise UnknownSession(session_id, store.path)
 
 
+def _fts_words(text: str) -> str:
+    return " ".join(f'"{word}"' for word in re.findall(r"\w+", text))
+
+
 def find_sessions(
     store: Store,
     text: str = "",
@@ -65,12 +70,16 @@ def find_sessions(
     with _locked(store) as db:
         if text.strip():
             like = f"%{text.strip()}%"
-            wheres.append(
-                "(coalesce(title, '') like ? or persona_id like ? or trainee like ?"
-                " or sessions.id in (select session_id from turns where rowid in"
-                " (select rowid from turns_fts where turns_fts match ?)))"
-            )
-            args += [like, like, like, db.quote_fts(text.strip())]
+            matches = ["coalesce(title, '') like ?", "persona_id like ?", "trainee like ?"]
+            args += [like, like, like]
+            words = _fts_words(text)
+            if words:  # every word, as typed (FTS operators and stray quotes are not syntax)
+                matches.append(
+                    "sessions.id in (select session_id from turns where rowid in"
+                    " (select rowid from turns_fts where turns_fts match ?))"
+                )
+                args.append(words)
+            wheres.append("(" + " or ".join(matches) + ")")
         sql = _SESSIONS_SQL + ("where " + " and ".join(wheres) if wheres else "")
         sql += "\norder by started_at desc, id desc"
         if limit is not None:
