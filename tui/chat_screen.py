@@ -237,8 +237,9 @@ class ChatScreen(Screen[None]):
         self.closing = True
         if self.practice is None:
             return
-        if self.replying and self.practice.recorder is not None:
-            self.practice.recorder.keep_unanswered = True
+        if self.replying:
+            if self.practice.recorder is not None:
+                self.practice.recorder.keep_unanswered = True
             self.reply_worker.cancel()
             with suppress(WorkerCancelled, WorkerFailed):  # cancelled is how it should end
                 await self.reply_worker.wait()

@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", metavar="PATH", help="transcript database (default: $UTTA_DB or the user data dir)"
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the log (see README) to stderr"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
@@ -32,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db:
         os.environ["UTTA_DB"] = args.db
+    from agent.logs import setup_logging
+
+    setup_logging(verbose=args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

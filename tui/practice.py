@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -44,6 +45,9 @@ class Practice:
     """Logs this session; created with the session, on the first message."""
     turns: list = field(default_factory=list)
     """TurnRows already answered in the transcript (a resumed session), for display."""
+    _session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Quitting while the first message is still creating the session must wait for it, so an
+    empty session is dropped rather than left behind."""
 
     @property
     def session_id(self) -> int | None:
@@ -62,17 +66,19 @@ class Practice:
     def ensure_session(self) -> SessionRecorder:
         """Sessions are created on the first message, so opening and quitting leaves nothing.
         Blocking: call it from a worker thread (or via the async methods below)."""
-        if self.recorder is None:
-            self.recorder = SessionRecorder.start(
-                self.store, self.agent.persona.id, self.trainee, self.agent.brain.id
-            )
-            self.agent.recorder = self.recorder
-        return self.recorder
+        with self._session_lock:
+            if self.recorder is None:
+                self.recorder = SessionRecorder.start(
+                    self.store, self.agent.persona.id, self.trainee, self.agent.brain.id
+                )
+                self.agent.recorder = self.recorder
+            return self.recorder
 
     def end(self) -> None:
         """Stamp the session ended, or drop it if nothing was ever logged. Blocking."""
-        if self.recorder is not None and not self.store.discard_if_empty(self.session_id):
-            self.recorder.end()
+        with self._session_lock:
+            if self.recorder is not None and not self.store.discard_if_empty(self.session_id):
+                self.recorder.end()
 
     async def _write(self, call, *args):
         """A store call in a worker thread; a database failure becomes a :class:`StorageError`."""
@@ -191,6 +197,16 @@ def brain_spec(name: str, store: Store, persona: Persona) -> BrainSpec:
     return BrainSpec(
         name=row.name, kind=row.kind, options=dict(row.spec), persona_id=row.persona_id
     )
+
+
+def require_brain(name: str, store: Store) -> None:
+    """Raise :class:`~transcripts.store.UnknownBrain` unless ``name`` is a saved brain or a
+    brain kind (persona-independent, so it can run before a persona is chosen)."""
+    try:
+        store.brain(name)
+    except UnknownBrain:
+        if name not in available_kinds():
+            raise
 
 
 def build_brain(name: str, store: Store, persona: Persona) -> Brain:

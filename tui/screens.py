@@ -101,8 +101,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         text = Text.from_markup(HELP_TEXT)
         text.append("\n")
-        text.append("Keys", "bold")
-        text.append(f" (rebind by id in {KEYMAP_HINT})\n")
+        text.append("Keys\n", "bold")
+        text.append(f"Rebind a key by its id in {KEYMAP_HINT}.\n\n")
         for key, description, binding_id in self.key_rows:  # keys may come from a user keymap
             text.append(f"  {key:<10} ", "bold")
             text.append(description)

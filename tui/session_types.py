@@ -14,6 +14,10 @@ class StorageError(UttaError):
 
 
 def storage_error(error: Exception) -> StorageError:
+    """A database failure as the trainee should read it: the store's own words when it has
+    them (a message and a fix), else SQLite's."""
+    if isinstance(error, UttaError):
+        return StorageError(f"the transcript could not be saved: {error.message}", fix=error.fix)
     return StorageError(
         f"the transcript could not be saved ({error})",
         fix="free some disk space or check the database file (`utta --db`), then send again",
