@@ -163,6 +163,17 @@ async def test_browser_resumes_a_session_in_the_chat(tmp_path: Path) -> None:
             "ok 5 rods",
         ]
 
+        await pilot.press("ctrl+o")  # from the chat: the open session cannot be deleted
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionBrowser))
+        browser = app.screen
+        await wait_until(pilot, lambda: browser.loaded >= 1)
+        await _select_row(pilot, browser, ids["blocks"])
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen is browser
+        with Store(db) as store:
+            assert store.session(ids["blocks"]).turn_count == 2
+
 
 async def _picker_on(pilot: Pilot, persona_id: str) -> PersonaPicker:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, PersonaPicker))

@@ -128,7 +128,9 @@ class UttaApp(App[None]):
         if isinstance(self.screen, SessionBrowser):
             return
         ids = [persona.id for persona in self.library.list()]
-        self.push_screen(SessionBrowser(self.open_store, ids), self._browsed)
+        active = self.practice.session_id if self.practice is not None else None
+        browser = SessionBrowser(self.open_store, ids, active_session=active)
+        self.push_screen(browser, self._browsed)
 
     async def _browsed(self, session_id: int | None) -> None:
         """Resume the session picked in the browser, ending the chat that was open."""

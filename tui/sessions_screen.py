@@ -70,8 +70,11 @@ class SessionBrowser(Screen[int | None]):
         persona_ids: list[str],
         *,
         export_dir: Path | None = None,
+        active_session: int | None = None,
     ) -> None:
+        """``active_session`` is the one open in the chat: it cannot be deleted from here."""
         super().__init__()
+        self.active_session = active_session
         self.open_store = open_store
         self.persona_ids = persona_ids
         self.export_dir = export_dir
@@ -226,6 +229,9 @@ class SessionBrowser(Screen[int | None]):
     def action_delete(self) -> None:
         session = self.selected
         if session is None:
+            return
+        if session.id == self.active_session:
+            self.say(f"session {session.id} is open in the chat; quit it or start another first")
             return
 
         def confirmed(yes: bool | None) -> None:
