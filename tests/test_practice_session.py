@@ -163,3 +163,26 @@ async def test_a_failed_reply_is_logged_with_its_traceback_and_keys_redacted(
     assert "brain leaky failed to reply" in text and "Traceback" in text
     assert "scripted failure" in text
     assert key not in text and "[redacted]" in text
+
+
+async def test_a_failed_resend_keeps_the_waiting_message_in_the_log(
+    store: Store, maya: Persona
+) -> None:
+    session_id = store.start_session("maya", "kim", "offline")
+    store.add_turn(session_id, "teacher", "What is 52 - 27?")  # then the process died
+    practice = resume_practice(session_id, None, store, lambda _: maya)
+    practice.agent.brain = ScriptedBrain("flaky", ["um ", "!fail"])
+    with pytest.raises(Exception, match="scripted failure"):
+        await reply(practice, "What is 52 - 27? Use blocks.")
+    # It was waiting in the log before; a failed re-send keeps it there (as re-sent).
+    assert [t.text for t in store.turns(session_id)] == ["What is 52 - 27? Use blocks."]
+    assert practice.unsent == "What is 52 - 27? Use blocks."
+    await practice.close()
+    assert [t.text for t in store.turns(session_id)] == ["What is 52 - 27? Use blocks."]
+    # A new message that fails leaves nothing, as Escape does.
+    practice = resume_practice(session_id, None, store, lambda _: maya)
+    await reply(practice, "What is 52 - 27?")
+    practice.agent.brain = ScriptedBrain("flaky", ["!fail"])
+    with pytest.raises(Exception, match="scripted failure"):
+        await reply(practice, "Count on from 27.")
+    assert [t.role for t in store.turns(session_id)] == ["teacher", "student"]

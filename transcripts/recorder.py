@@ -30,6 +30,8 @@ class SessionRecorder:
         instead of withdrawn, as if the process had died there."""
         self.last_student_turn_id: int | None = None
         """The id of the student turn logged last, for feedback on it."""
+        self._pending: str | None = None  # the teacher message awaiting its reply
+        self._resent = False  # ...and it had been waiting in the log before this run
 
     @classmethod
     def start(cls, store: Store, persona_id: str, trainee: str, brain_id: str) -> SessionRecorder:
@@ -81,17 +83,20 @@ class SessionRecorder:
     # --- the Recorder protocol ----------------------------------------------------------------
 
     def teacher_sent(self, text: str) -> None:
-        if self.unanswered is not None:  # re-sent (perhaps edited): it takes the old one's place
+        self._pending = text
+        self._resent = self.unanswered is not None
+        if self._resent:  # re-sent (perhaps edited): it takes the old one's place
             self.store.resend_unanswered(self.session_id, text)
         else:
             self.store.add_turn(self.session_id, "teacher", text)
         self.unanswered = None
 
     def teacher_withdrawn(self) -> None:
-        if self.keep_unanswered:  # quitting mid-reply: keep it for resume, like a crash would
-            turns = self.store.turns(self.session_id)
-            if turns and turns[-1].role == "teacher":
-                self.unanswered = turns[-1].text
+        # Quitting mid-reply keeps the message for resume, as a crash would; so does a failed
+        # re-send of a message that was already waiting in the log (it stays until answered or
+        # discarded). Otherwise the failed or stopped exchange leaves nothing.
+        if self._pending is not None and (self.keep_unanswered or self._resent):
+            self.unanswered = self._pending
             return
         self.store.delete_last_turn_if_teacher(self.session_id)
 
@@ -106,6 +111,7 @@ class SessionRecorder:
             completion_tokens=turn.completion_tokens,
             student_state=turn.state.to_dict(),
         )
+        self._pending, self._resent = None, False
 
     def brain_swapped(self, old_id: str, new_id: str, accepted: bool, reason: str) -> None:
         self.store.record_swap(self.session_id, old_id, new_id, accepted, reason)

@@ -88,7 +88,7 @@ class UttaApp(App[None]):
             ):
                 raise ValueError('expected an object like {"chat.feedback": "ctrl+r"}')
         except (OSError, ValueError) as error:
-            log.warning("keymap %s ignored: %s", path, error)
+            log.warning("keymap %s ignored", path, exc_info=True)
             self.notify(
                 f"{path}: {error}; using the default keys",
                 severity="warning",

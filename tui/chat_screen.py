@@ -83,7 +83,9 @@ class ChatScreen(Screen[None]):
         self.teacher_input.focus()
         self._load()
 
-    def say(self, message: str, *, title: str = "", error: bool = False, timeout: float = 5):
+    def say(
+        self, message: str, *, title: str = "", error: bool = False, timeout: float = 5
+    ) -> None:
         """A notification whose text is never parsed as markup (it may quote a server)."""
         severity = "error" if error else "information"
         self.notify(message, title=title, severity=severity, timeout=timeout, markup=False)
@@ -245,8 +247,8 @@ class ChatScreen(Screen[None]):
                 await self.reply_worker.wait()
         try:
             await self.practice.close()
-        except StorageError as error:  # quitting must work even when the disk does not
-            self.say(str(error), title="Could not stamp the session's end", error=True)
+        except Exception:  # quitting must work even when the disk or a brain does not
+            log.exception("closing the session failed")
 
     # --- dialogs ------------------------------------------------------------------------------
 
@@ -279,6 +281,7 @@ class ChatScreen(Screen[None]):
         try:
             await self.practice.give_feedback(target.turn_id, result)
         except (ValueError, StorageError) as error:
+            log.warning("feedback not saved", exc_info=True)
             self.say(str(error), title="Feedback not saved", error=True, timeout=15)
             return
         target.mark_feedback(result.summary())

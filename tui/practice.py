@@ -12,8 +12,9 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from agent.brain import Brain, BrainError
 from agent.memory import ConversationMemory
@@ -32,6 +33,7 @@ from transcripts.store import Store, UnknownBrain
 from tui.session_types import Feedback, SwapFailed, describe, storage_error
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -80,7 +82,7 @@ class Practice:
             if self.recorder is not None and not self.store.discard_if_empty(self.session_id):
                 self.recorder.end()
 
-    async def _write(self, call, *args):
+    async def _write(self, call: Callable[..., T], *args: object) -> T:
         """A store call in a worker thread; a database failure becomes a :class:`StorageError`."""
         try:
             return await asyncio.to_thread(call, *args)
