@@ -8,10 +8,11 @@ renders. Session fields come from the database and are shown as text, never mark
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -21,12 +22,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from transcripts.sessions import delete_session, rename_session, set_excluded
 from tui.widgets import Bubble
 
 if TYPE_CHECKING:
     from transcripts.records import SessionRow, TurnRow
     from transcripts.store import Store
 
+log = logging.getLogger(__name__)
 TRAINING_FILTERS = [("used for training", False), ("kept out of training", True)]
 
 
@@ -146,6 +149,7 @@ class SessionBrowser(Screen[int | None]):
         try:
             self.listed = await self._call(_list_sessions, text, persona, excluded)
         except Exception as error:
+            log.exception("could not list the sessions")
             self.say(f"could not read the sessions: {error}", error=True)
             return
         table = self.query_one(SessionTable)
@@ -200,6 +204,7 @@ class SessionBrowser(Screen[int | None]):
         try:
             turns = await self._call(Store.turns, session.id)
         except Exception as error:
+            log.exception("could not read session %s", session.id)
             self.say(f"could not read session {session.id}: {error}", error=True)
             return
         self.app.push_screen(TranscriptScreen(session, turns, self._markdown))
@@ -215,7 +220,7 @@ class SessionBrowser(Screen[int | None]):
 
         def renamed(title: str | None) -> None:
             if title is not None:
-                self._write(session, "rename_session", title, f"session {session.id} renamed")
+                self._write(rename_session, session.id, title, done=f"session {session.id} renamed")
 
         self.app.push_screen(RenameScreen(session.title or ""), renamed)
 
@@ -224,7 +229,7 @@ class SessionBrowser(Screen[int | None]):
         if session is not None:
             verdict = "used for training again" if session.excluded else "kept out of training"
             message = f"session {session.id} {verdict}"
-            self._write(session, "set_excluded", not session.excluded, message)
+            self._write(set_excluded, session.id, not session.excluded, done=message)
 
     def action_delete(self) -> None:
         session = self.selected
@@ -236,7 +241,7 @@ class SessionBrowser(Screen[int | None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._write(session, "delete_session", None, f"session {session.id} deleted")
+                self._write(delete_session, session.id, done=f"session {session.id} deleted")
 
         question = (
             f"Delete session {session.id} ({session.persona_id}, {session.turn_count} turns, "
@@ -245,15 +250,13 @@ class SessionBrowser(Screen[int | None]):
         self.app.push_screen(ConfirmScreen(question), confirmed)
 
     @work(group="store", exit_on_error=False)
-    async def _write(self, session: SessionRow, what: str, value, done: str) -> None:
-        from transcripts import sessions
-
-        fn = getattr(sessions, what)
-        args = (session.id,) if value is None else (session.id, value)
+    async def _write(self, change: Callable[..., None], *args: Any, done: str) -> None:
+        """Apply ``change(store, *args)`` off the event loop, say ``done`` and reload."""
         try:
-            await self._call(lambda store: fn(store, *args))
+            await self._call(change, *args)
         except Exception as error:
-            self.say(f"{done.split(' ', 2)[-1]} failed: {error}", error=True)
+            log.exception("session change failed")
+            self.say(f"not done ({done}): {error}", error=True)
             return
         self.say(done)
         self.reload()
@@ -277,6 +280,7 @@ class SessionBrowser(Screen[int | None]):
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(path.write_text, text, encoding="utf-8")
         except Exception as error:
+            log.exception("could not export session %s", session.id)
             self.say(f"could not write {path}: {error}", error=True)
             return
         self.last_export = path
