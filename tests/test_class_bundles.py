@@ -124,6 +124,8 @@ def test_a_brain_moves_with_its_adapter_and_lineage(tmp_path: Path, utta_home: P
         assert row.lineage["dataset"]["content_hash"] == "abc" and row.persona_id == "maya"
         with pytest.raises(BrainTransferError, match="--name NEW"):
             import_brain(trainee, archive, persona_known=lambda p: True)
+        with pytest.raises(BrainTransferError, match="cannot be a brain's folder name"):
+            import_brain(trainee, archive, persona_known=lambda p: True, name="../escape")
         with pytest.raises(BrainTransferError, match="persona 'maya'"):
             import_brain(trainee, archive, persona_known=lambda p: False, name="other")
 

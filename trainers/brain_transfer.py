@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import tarfile
 import tempfile
@@ -28,6 +29,7 @@ from transcripts.store import Store, UnknownBrain
 FORMAT = "utta-brain"
 VERSION = 1
 MANIFEST = "brain.json"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class BrainTransferError(ValueError):
@@ -135,6 +137,11 @@ def import_brain(
             ) from None
         manifest = _read_manifest(staging / MANIFEST, where)
         name = name or manifest["name"]
+        if not _SAFE_NAME.fullmatch(str(name)):
+            raise BrainTransferError(
+                f"{where}: '{name}' cannot be a brain's folder name; import it under another "
+                "name (--name NEW: letters, digits, '.', '-', '_')"
+            )
         persona = manifest.get("persona_id")
         if persona and not persona_known(persona):
             raise BrainTransferError(
