@@ -148,3 +148,33 @@ def test_a_tampered_brain_archive_is_refused(tmp_path: Path) -> None:
         with pytest.raises(BrainTransferError, match="does not match the hash"):
             import_brain(trainee, tampered, persona_known=lambda p: True)
         assert trainee.brains() == []
+
+
+def test_a_brain_archive_pointing_outside_itself_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    manifest = {
+        "format": "utta-brain", "version": 1, "name": "sneaky", "kind": "vllm",
+        "persona_id": None, "lineage": None,
+        "spec": {"adapter": "sneaky", "adapter_path": "/etc"},
+        "entries": [{"option": ["program"], "path": "../../outside", "files": {}}],
+    }  # fmt: skip
+    archive = tmp_path / "sneaky.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("brain.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with Store(tmp_path / "trainee.db") as trainee:
+        with pytest.raises(BrainTransferError, match="outside the archive"):
+            import_brain(trainee, archive, persona_known=lambda p: True)
+        manifest["entries"] = []
+        with tarfile.open(archive, "w:gz") as tar:
+            data = json.dumps(manifest).encode()
+            info = tarfile.TarInfo("brain.json")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        with pytest.raises(BrainTransferError, match="adapter_path names files the archive"):
+            import_brain(trainee, archive, persona_known=lambda p: True)
+        assert trainee.brains() == []

@@ -148,6 +148,7 @@ def import_brain(
                 f"{where}: brain '{name}' is for persona '{persona}', which this machine does not "
                 "know; add the persona's YAML first (`utta personas list` shows the known ones)"
             )
+        _check_layout(manifest, staging, where)
         for entry in manifest["entries"]:
             for relative, expected in entry["files"].items():
                 path = staging / relative
@@ -181,6 +182,31 @@ def import_brain(
         spec.update(options or {})
         store.save_brain(name, manifest["kind"], spec, persona, manifest.get("lineage"))
     return name
+
+
+def _inside(root: Path, relative: str) -> bool:
+    return (root / relative).resolve().is_relative_to(root.resolve())
+
+
+def _check_layout(manifest: dict[str, Any], staging: Path, where: str) -> None:
+    """Every listed path stays inside the archive, and every option that names files is one the
+    archive carries (a spec pointing at a path on this machine is refused, not trusted)."""
+    carried = set()
+    for entry in manifest["entries"]:
+        paths = [entry.get("path", ""), *entry.get("files", {})]
+        if not all(isinstance(p, str) and p and _inside(staging, p) for p in paths):
+            raise BrainTransferError(f"{where}: {MANIFEST} lists a path outside the archive")
+        carried.add(tuple(entry.get("option", [])))
+    spec = manifest["spec"]
+    wanted = {(key,) for key in ("adapter_path", "program") if key in spec}
+    if isinstance(spec.get("adapters"), dict):
+        wanted |= {("adapters", name) for name in spec["adapters"]}
+    missing = sorted(".".join(option) for option in wanted - carried)
+    if missing:
+        raise BrainTransferError(
+            f"{where}: the brain's {', '.join(missing)} names files the archive does not carry; "
+            "export it again with `utta brains export` on a machine that has them"
+        )
 
 
 def _read_manifest(path: Path, where: str) -> dict[str, Any]:
