@@ -99,6 +99,12 @@ def test_a_bad_bundle_names_the_file_and_imports_nothing(tmp_path: Path) -> None
         with pytest.raises(BadBundle, match=r"bad\.json: session #1 lacks uuid"):
             import_bundles(merged, [good, bad])
         assert find_sessions(merged) == []
+        document = read_bundle(good)
+        document["sessions"][1]["turns"][0]["role"] = "system"
+        odd = write_bundle(document, tmp_path / "odd.json")
+        with pytest.raises(BadBundle, match=r"odd\.json: session #2 .* role 'system'"):
+            import_bundles(merged, [odd])
+        assert find_sessions(merged) == []
 
 
 def _adapter_brain(store: Store, tmp_path: Path) -> Path:

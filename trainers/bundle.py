@@ -108,7 +108,40 @@ def read_bundle(path: Path) -> dict[str, Any]:
                 f"{path}: session #{number} lacks {', '.join(missing)}; re-export it with "
                 "`utta sessions export --bundle`"
             )
+        problem = _session_problem(session)
+        if problem:
+            raise BadBundle(
+                f"{path}: session #{number} ({session['uuid']}): {problem}; re-export it with "
+                "`utta sessions export --bundle`"
+            )
     return document
+
+
+def _session_problem(session: dict[str, Any]) -> str | None:
+    """What makes a session document unfit to insert, checked before anything is written."""
+    if not isinstance(session["turns"], list) or not isinstance(session.get("swaps", []), list):
+        return '"turns" and "swaps" must be lists'
+    for position, turn in enumerate(session["turns"]):
+        if not isinstance(turn, dict):
+            return f"turn #{position + 1} is not an object"
+        if turn.get("role") not in ("teacher", "student"):
+            return f"turn #{position + 1} has role {turn.get('role')!r}, not teacher or student"
+        if not isinstance(turn.get("text"), str) or not isinstance(turn.get("idx"), int):
+            return f"turn #{position + 1} needs a text and an idx"
+        if not isinstance(turn.get("created_at"), str):
+            return f"turn #{position + 1} lacks created_at"
+        for row in turn.get("feedback", []):
+            rating = row.get("rating") if isinstance(row, dict) else "?"
+            if rating is not None and (not isinstance(rating, int) or not 1 <= rating <= 5):
+                return f"turn #{position + 1} has a rating {rating!r}, not 1 to 5"
+            if turn["role"] != "student":
+                return f"turn #{position + 1} is the teacher's and carries feedback"
+    for position, swap in enumerate(session.get("swaps", [])):
+        if not isinstance(swap, dict) or not all(
+            isinstance(swap.get(key), str) for key in ("from_brain", "to_brain", "created_at")
+        ):
+            return f"swap #{position + 1} needs from_brain, to_brain and created_at"
+    return None
 
 
 def fingerprint(document: dict[str, Any]) -> str:
