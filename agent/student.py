@@ -84,12 +84,12 @@ class StudentAgent:
         The teacher's message is committed before the brain is asked; memory, state and the
         student turn are committed only when the stream completes. If the brain fails or the
         consumer stops early (Escape), the teacher's message is withdrawn and nothing changes.
-        Recorder calls run in a worker thread: a slow or locked database must not freeze a UI
-        sharing this event loop.
         """
         message = redact_secrets(message.strip())  # a pasted key must reach no brain and no log
         if not message:
             raise ValueError("the teacher's message is empty")
+        # Recorder calls run in worker threads: a slow or locked database must not freeze a UI
+        # sharing this event loop.
         brain = self.brain
         next_state = self.state.after_teacher(self.persona, message)
         request = BrainRequest(self.persona, next_state, self.memory.window(), message)
