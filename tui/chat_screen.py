@@ -40,14 +40,17 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+f", "feedback", "Feedback", id="chat.feedback"),
         Binding("ctrl+b", "brains", "Brains", id="chat.brains"),
         Binding("ctrl+g", "discard_unsent", "Discard unsent", show=False, id="chat.discard"),
+        Binding("ctrl+o", "app.sessions", "Sessions", id="chat.sessions"),
         Binding("f1", "help", "Help", id="chat.help"),
         Binding("ctrl+q", "app.quit", "Quit", id="chat.quit"),
     ]
 
-    def __init__(self, title: str, open_practice: Callable[[], Practice]) -> None:
+    def __init__(self, title: str, open_practice: Callable[[], Practice], draft: str = "") -> None:
         """``open_practice`` builds the session (store, brain, agent) off the event loop, so the
-        chat paints at once and heavy brains load while the trainee reads the screen."""
+        chat paints at once and heavy brains load while the trainee reads the screen. ``draft``
+        starts in the input (a scenario card's opening line), to send or change."""
         super().__init__()
+        self.draft = draft
         self.initial_title = title
         self.open_practice = open_practice
         self.practice: Practice | None = None
@@ -75,6 +78,8 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.title = self.initial_title
         self.query_one(BrainLine).show("getting the student ready…")
+        if self.draft:
+            self.teacher_input.value = self.draft
         self.teacher_input.focus()
         self._load()
 

@@ -1,4 +1,4 @@
-"""Screens around the chat: persona picker, feedback form, help."""
+"""Screens around the chat: feedback form, help. (The persona picker is in :mod:`tui.picker`.)"""
 
 from __future__ import annotations
 
@@ -6,57 +6,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
-    OptionList,
     RadioButton,
     RadioSet,
     Static,
 )
-from textual.widgets.option_list import Option
 
-from personas.schema import Persona
 from tui.session_types import Feedback
-
-
-class PersonaPicker(Screen[str]):
-    """Choose the student to teach. Dismisses with the persona id."""
-
-    BINDINGS = [Binding("escape", "app.quit", "Quit", id="picker.quit")]
-
-    def __init__(self, personas: list[Persona], problems: list[str]) -> None:
-        super().__init__()
-        self.personas = personas
-        self.problems = problems
-
-    def compose(self) -> ComposeResult:
-        yield Static("[b]Who are you teaching today?[/b]", id="picker-title")
-        # Persona fields come from YAML files anyone may write: shown as text, never markup.
-        yield OptionList(
-            *[
-                Option(
-                    Text.assemble(
-                        (p.name, "bold"),
-                        f", {p.age} — {', '.join(t.topic for t in p.knowledge)}\n  ",
-                        (p.summary, "dim"),
-                    ),
-                    id=p.id,
-                )
-                for p in self.personas
-            ],
-            id="personas",
-        )
-        for problem in self.problems:
-            yield Static(Text.assemble(("skipped: ", "red"), problem), classes="problem")
-        yield Footer()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
 
 
 class FeedbackScreen(ModalScreen[Feedback | None]):
@@ -118,10 +79,11 @@ HELP_PARAGRAPHS = (
     "The header names the brain answering. Ctrl+B lists the brains you can swap in; the "
     "conversation and what the student has learned carry over.",
     "[b]Your data[/b]\n"
-    "Every finished turn is saved the moment it appears. `utta sessions list` shows your "
-    "sessions; `utta chat --resume ID` continues one. A message that never got its reply (a "
-    "crash, quitting mid-reply) stays saved and comes back in the input when you resume: send "
-    "it, or press Ctrl+G to discard it.",
+    "Every finished turn is saved the moment it appears. Ctrl+O opens your sessions: search "
+    "them, open one, resume, rename, delete, export as Markdown or keep one out of training "
+    "(`utta sessions list` and `utta chat --resume ID` do it from the shell). A message that "
+    "never got its reply (a crash, quitting mid-reply) stays saved and comes back in the input "
+    "when you resume: send it, or press Ctrl+G to discard it.",
 )
 HELP_TEXT = "\n\n".join(HELP_PARAGRAPHS) + "\n"
 
