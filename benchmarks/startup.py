@@ -75,10 +75,10 @@ def time_first_frame(runs: int, env: dict[str, str]) -> list[float]:
 
 def time_replies(rounds: int) -> list[float]:
     from agent.brains.offline import OfflineBrain
+    from agent.paths import persona_library
     from agent.student import StudentAgent
-    from personas.loader import PersonaLibrary
 
-    persona = PersonaLibrary().get("maya")
+    persona = persona_library().get("maya")
     times = []
 
     async def lesson() -> None:

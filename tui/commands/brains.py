@@ -181,10 +181,11 @@ def check_brain(args: argparse.Namespace) -> int:
 def _verify(name: str, kind: str, options: dict, persona_id: str | None, *, health: bool) -> None:
     """Build the brain (checking its options); with ``health``, also run its health check."""
     from agent.brain import BrainError
+    from agent.paths import persona_library
     from agent.registry import BrainContext, BrainSpec, create_brain
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from personas.loader import UnknownPersona
 
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         persona = library.get(persona_id) if persona_id else library.list()[0]
     except UnknownPersona as error:

@@ -32,9 +32,10 @@ def _trainee(name: str | None) -> str:
 
 
 def run_chat(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
+    from agent.paths import persona_library
+    from personas.loader import PersonaError, UnknownPersona, load_persona_file
 
-    library = PersonaLibrary()
+    library = persona_library()
     persona_id = args.persona
     try:
         if persona_id and (persona_id.endswith((".yaml", ".yml")) or Path(persona_id).is_file()):

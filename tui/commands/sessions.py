@@ -186,7 +186,8 @@ def _checked(build):
 
 
 def _export_dataset(store, args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
     from trainers.datasets import BadRows, build_dataset, write_dspy, write_hf, write_openai
 
     if args.output is None:
@@ -200,7 +201,7 @@ def _export_dataset(store, args: argparse.Namespace) -> int:
                 "set is for one: export each persona's sessions separately"
             )
         persona_id = personas[0]
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         library.get(persona_id)
     except UnknownPersona as error:
