@@ -52,10 +52,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.set_defaults(handler=check_brain)
 
 
-def _store():
+def _store(*, readonly: bool = True):
+    """Read-only unless the action writes (add, remove): reading creates nothing."""
     from transcripts.store import Store
 
-    return Store()
+    return Store(readonly=readonly)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def add_brain(args: argparse.Namespace) -> int:
     except BrainError as error:
         raise CommandError(str(error), code=2) from None
     options = _options(args.option)
-    store = _store()
+    store = _store(readonly=False)
     # Always built once, so a bad option is refused here and not in the middle of a lesson.
     _verify(args.name, args.kind, options, args.persona, health=args.check)
     store.save_brain(args.name, args.kind, options, persona_id=args.persona)
@@ -165,7 +166,7 @@ def remove_brain(args: argparse.Namespace) -> int:
     from transcripts.store import UnknownBrain
 
     try:
-        _store().remove_brain(args.name)
+        _store(readonly=False).remove_brain(args.name)
     except UnknownBrain as error:
         raise CommandError(str(error)) from None
     print(f"removed {args.name}")

@@ -49,8 +49,10 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.resume is not None:
         from transcripts.store import Store, UnknownSession
 
-        try:
-            Store().session(args.resume)
+        try:  # a damaged or read-only database is a StoreError: one line, before the TUI opens
+            with Store() as store:
+                store.session(args.resume)
+                store.check_writable()
         except UnknownSession as error:
             raise CommandError(str(error)) from None
     from tui.app import UttaApp

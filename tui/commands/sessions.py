@@ -69,9 +69,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _store():
+    """Every `sessions` action only reads: open read-only, create nothing."""
     from transcripts.store import Store
 
-    return Store()
+    return Store(readonly=True)
 
 
 def list_sessions(args: argparse.Namespace) -> int:
@@ -90,6 +91,7 @@ def list_sessions(args: argparse.Namespace) -> int:
 
 
 def show_session(args: argparse.Namespace) -> int:
+    from agent.terminal_text import strip_control as clean  # older rows may hold raw escapes
     from transcripts.store import UnknownSession
 
     store = _store()
@@ -98,8 +100,10 @@ def show_session(args: argparse.Namespace) -> int:
     except UnknownSession as error:
         raise CommandError(str(error)) from None
     print(
-        f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
-        f"started {session.started_at}, brain {session.brain_at_start}"
+        clean(
+            f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
+            f"started {session.started_at}, brain {session.brain_at_start}"
+        )
     )
     feedback = {f.turn_id: f for f in store.feedback(session.id)}
     swaps = {}
@@ -109,15 +113,15 @@ def show_session(args: argparse.Namespace) -> int:
         for swap in swaps.pop(turn.idx, []):
             _print_swap(swap)
         speaker = "teacher" if turn.role == "teacher" else f"student [{turn.brain_id}]"
-        print(f"{turn.idx:>3} {speaker}: {turn.text}")
+        print(f"{turn.idx:>3} {clean(speaker)}: {clean(turn.text)}")
         if turn.id in feedback:
             f = feedback[turn.id]
             marks = [f"rated {f.rating}/5" if f.rating else "", "flagged" if f.flagged else ""]
             print(f"      feedback: {' '.join(m for m in marks if m)}".rstrip())
             if f.rewrite:
-                print(f"      a real child would say: {f.rewrite}")
+                print(f"      a real child would say: {clean(f.rewrite)}")
             if f.note:
-                print(f"      note: {f.note}")
+                print(f"      note: {clean(f.note)}")
     for remaining in swaps.values():
         for swap in remaining:
             _print_swap(swap)
@@ -125,9 +129,11 @@ def show_session(args: argparse.Namespace) -> int:
 
 
 def _print_swap(swap) -> None:
+    from agent.terminal_text import strip_control as clean
+
     verdict = "swapped" if swap.accepted else "refused swap"
     reason = f" ({swap.reason})" if swap.reason else ""
-    print(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}")
+    print(clean(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}"))
 
 
 def export_sessions(args: argparse.Namespace) -> int:
