@@ -60,7 +60,7 @@ def open_database_readonly(path: Path) -> Database | None:
         try:
             connection = sqlite3.connect(f"{url}?{options}", uri=True, check_same_thread=False)
         except sqlite3.Error as error:
-            raise database_error(error, path) from error
+            raise database_error(error, path, writing=False) from error
         db = Database(connection)
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -69,10 +69,10 @@ def open_database_readonly(path: Path) -> Database | None:
         except sqlite3.OperationalError as error:
             connection.close()
             if "unable to open" not in str(error) or "immutable" in options:
-                raise database_error(error, path) from error
+                raise database_error(error, path, writing=False) from error
         except sqlite3.Error as error:
             connection.close()
-            raise database_error(error, path) from error
+            raise database_error(error, path, writing=False) from error
     raise AssertionError("unreachable")
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -45,12 +46,16 @@ class StoreError(UttaError, sqlite3.OperationalError):
     problem, ``fix`` says what to do. Still an ``sqlite3.OperationalError`` for old handlers."""
 
 
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 _ANOTHER_FILE = "or choose another file with --db PATH (or UTTA_DB)"
 
 
-def database_error(error: BaseException, path: Path) -> StoreError:
+def database_error(error: BaseException, path: Path, *, writing: bool = True) -> StoreError:
     """``error`` (from sqlite3, or an ``OSError`` while creating the folder) as a
-    :class:`StoreError` about ``path``."""
+    :class:`StoreError` about ``path``; ``writing``: the database was opened for writing."""
     if isinstance(error, StoreError):
         return error
     if isinstance(error, OSError):
@@ -68,7 +73,9 @@ def database_error(error: BaseException, path: Path) -> StoreError:
             f"{path} is not a readable utta database (it is damaged, or another kind of file)",
             fix=f"restore it from a backup, or move it aside to start a new one, {_ANOTHER_FILE}",
         )
-    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+    # Opening a WAL database for writing on a read-only file system fails as "unable to open".
+    cannot_write = writing and path.exists() and not _writable(path)
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or cannot_write:
         return StoreError(
             f"the database {path} is read-only",
             fix=f"make the file and its folder writable, {_ANOTHER_FILE}",

@@ -72,7 +72,7 @@ def _serialised(method: Callable[Concatenate[Store, P], R]) -> Callable[Concaten
             except StoreError:
                 raise
             except sqlite3.Error as error:
-                raise database_error(error, self.path) from error
+                raise database_error(error, self.path, writing=not self.readonly) from error
 
     return locked
 
@@ -104,11 +104,16 @@ class Store:
             if not readonly:
                 migrate(self.db)
         except sqlite3.Error as error:
-            raise database_error(error, self.path) from error
+            raise database_error(error, self.path, writing=not self.readonly) from error
 
     def _open_readonly(self) -> Database:
         db = open_database_readonly(self.path)
-        applied = applied_migrations(db) if db is not None else []
+        try:
+            applied = applied_migrations(db) if db is not None else []
+        except sqlite3.Error:
+            if db is not None:
+                db.close()
+            raise
         if not applied:  # no file, or an empty one: nothing to read, nothing to create
             if db is not None:
                 db.close()

@@ -150,3 +150,14 @@ async def test_ansi_escapes_in_a_reply_are_neither_shown_nor_logged(
     assert "".join(shown) == "um i think 25?"
     assert logged(store) == [("teacher", "what is 52 - 27?"), ("student", "um i think 25?")]
     await agent.brain.aclose()
+
+
+def test_a_binary_adapter_config_is_named_not_a_unicode_error(tmp_path) -> None:
+    """A swap to an adapter whose config is binary said only "UnicodeDecodeError"."""
+    from agent.serving import check_adapter
+
+    (tmp_path / "adapter_config.json").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00binary")
+    with pytest.raises(BrainError) as caught:
+        check_adapter(tmp_path)
+    assert str(tmp_path / "adapter_config.json") in caught.value.message
+    assert "not JSON text" in caught.value.message and caught.value.fix
