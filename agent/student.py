@@ -13,6 +13,7 @@ from agent.brain import Brain, BrainError, BrainRequest
 from agent.memory import ConversationMemory
 from agent.secrets import redact_secrets
 from agent.state import StudentState
+from agent.terminal_text import ControlFilter
 from personas.schema import Persona
 
 
@@ -82,7 +83,8 @@ class StudentAgent:
         """Stream the student's reply to ``message``.
 
         The teacher's message is committed before the brain is asked; memory, state and the
-        student turn are committed only when the stream completes. If the brain fails or the
+        student turn are committed only when the stream completes, which a brain signals by
+        returning normally (a cut-off stream is a :class:`BrainError`). If the brain fails or the
         consumer stops early (Escape), the teacher's message is withdrawn and nothing changes.
         """
         message = redact_secrets(message.strip())  # a pasted key must reach no brain and no log
@@ -96,9 +98,11 @@ class StudentAgent:
         started = time.perf_counter()
         parts: list[str] = []
         completed = False
+        clean = ControlFilter()  # terminal escapes in a reply are neither shown nor logged
         try:
             await asyncio.to_thread(self.recorder.teacher_sent, message)
-            async for chunk in brain.stream(request):
+            async for raw in brain.stream(request):
+                chunk = clean.feed(raw)
                 if chunk:
                     parts.append(chunk)
                     yield chunk

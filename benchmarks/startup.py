@@ -104,10 +104,10 @@ def time_first_reply() -> float:
 
 def time_replies(rounds: int) -> list[float]:
     from agent.brains.offline import OfflineBrain
+    from agent.paths import persona_library
     from agent.student import StudentAgent
-    from personas.loader import PersonaLibrary
 
-    persona = PersonaLibrary().get("maya")
+    persona = persona_library().get("maya")
     times = []
     asyncio.run(StudentAgent(persona, OfflineBrain(persona)).reply("hi"))  # load the recognizer
 

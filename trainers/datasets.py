@@ -168,9 +168,9 @@ def build_dataset(
         raise ValueError(f"validation_fraction is from 0 up to 1, not {validation_fraction}")
     scrub = Scrubber(pii_patterns)
     if library is None:
-        from personas.loader import PersonaLibrary
+        from agent.paths import persona_library
 
-        library = PersonaLibrary()
+        library = persona_library()
     persona, persona_problem = _persona(library, selection.persona_id)
     sessions, excluded = select_sessions(store, selection)
 

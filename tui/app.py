@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 
-from agent.paths import keymap_path
+from agent.paths import keymap_path, persona_library
 from personas.loader import PersonaLibrary
 from tui.chat_screen import ChatScreen
 from tui.picker import Choice, PersonaPicker
@@ -44,7 +44,7 @@ class UttaApp(App[None]):
         self.persona_id = persona_id
         self.brain_name = brain
         self.resume = resume
-        self.library = library or PersonaLibrary()
+        self.library = library or persona_library()
         self.chat: ChatScreen | None = None
 
     def on_mount(self) -> None:

@@ -54,13 +54,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0
+    from agent.errors import UttaError
+
     try:
         return handler(args) or 0
     except CommandError as error:
         print(f"utta: {error}", file=sys.stderr)
         return error.code
+    except UttaError as error:  # a damaged or read-only database, a brain that cannot answer
+        print(f"utta: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `utta sessions show 1 | head`: the reader has gone, so go quietly
+        _silence_stdout()
+        return 141  # what a process killed by SIGPIPE reports, as `cat` would
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

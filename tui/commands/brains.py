@@ -71,10 +71,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     imported.set_defaults(handler=import_brain)
 
 
-def _store():
+def _store(*, readonly: bool = True):
+    """Read-only unless the action writes (add, remove): reading creates nothing."""
     from transcripts.store import Store
 
-    return Store()
+    return Store(readonly=readonly)
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -173,7 +174,7 @@ def add_brain(args: argparse.Namespace) -> int:
     except BrainError as error:
         raise CommandError(str(error), code=2) from None
     options = _options(args.option)
-    store = _store()
+    store = _store(readonly=False)
     # Always built once, so a bad option is refused here and not in the middle of a lesson.
     _verify(args.name, args.kind, options, args.persona, health=args.check)
     store.save_brain(args.name, args.kind, options, persona_id=args.persona)
@@ -185,7 +186,7 @@ def remove_brain(args: argparse.Namespace) -> int:
     from transcripts.store import UnknownBrain
 
     try:
-        _store().remove_brain(args.name)
+        _store(readonly=False).remove_brain(args.name)
     except UnknownBrain as error:
         raise CommandError(str(error)) from None
     print(f"removed {args.name}")
@@ -201,10 +202,11 @@ def check_brain(args: argparse.Namespace) -> int:
 def _verify(name: str, kind: str, options: dict, persona_id: str | None, *, health: bool) -> None:
     """Build the brain (checking its options); with ``health``, also run its health check."""
     from agent.brain import BrainError
+    from agent.paths import persona_library
     from agent.registry import BrainContext, BrainSpec, create_brain
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from personas.loader import UnknownPersona
 
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         persona = library.get(persona_id) if persona_id else library.list()[0]
     except UnknownPersona as error:

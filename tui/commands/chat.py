@@ -48,9 +48,10 @@ def _require_brain(name: str) -> None:
 
 def run_chat(args: argparse.Namespace) -> int:
     from agent.child.registry import check_persona
-    from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
+    from agent.paths import persona_library
+    from personas.loader import PersonaError, UnknownPersona, load_persona_file
 
-    library = PersonaLibrary()
+    library = persona_library()
     persona_id = args.persona
     try:
         if persona_id and (persona_id.endswith((".yaml", ".yml")) or Path(persona_id).is_file()):
@@ -64,8 +65,10 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.resume is not None:
         from transcripts.store import Store, UnknownSession
 
-        try:
-            Store().session(args.resume)
+        try:  # a damaged or read-only database is a StoreError: one line, before the TUI opens
+            with Store() as store:
+                store.session(args.resume)
+                store.check_writable()
         except UnknownSession as error:
             raise CommandError(str(error)) from None
     if args.brain:

@@ -22,9 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def list_personas(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary
+    from agent.paths import persona_library
 
-    library = PersonaLibrary()
+    library = persona_library()
     for persona in library.list():
         topics = ", ".join(t.topic for t in persona.knowledge)
         print(f"{persona.id:<10} {persona.name}, {persona.age} (grade {persona.grade}) — {topics}")
@@ -34,9 +34,10 @@ def list_personas(args: argparse.Namespace) -> int:
 
 
 def show_persona(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
 
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         persona = library.get(args.persona_id)
     except UnknownPersona as error:

@@ -79,9 +79,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _store():
+    """Every `sessions` action only reads: open read-only, create nothing."""
     from transcripts.store import Store
 
-    return Store()
+    return Store(readonly=True)
 
 
 def list_sessions(args: argparse.Namespace) -> int:
@@ -100,6 +101,7 @@ def list_sessions(args: argparse.Namespace) -> int:
 
 
 def show_session(args: argparse.Namespace) -> int:
+    from agent.terminal_text import strip_control as clean  # older rows may hold raw escapes
     from transcripts.store import UnknownSession
 
     store = _store()
@@ -108,8 +110,10 @@ def show_session(args: argparse.Namespace) -> int:
     except UnknownSession as error:
         raise CommandError(str(error)) from None
     print(
-        f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
-        f"started {session.started_at}, brain {session.brain_at_start}"
+        clean(
+            f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
+            f"started {session.started_at}, brain {session.brain_at_start}"
+        )
     )
     feedback = {f.turn_id: f for f in store.feedback(session.id)}
     swaps = {}
@@ -119,15 +123,15 @@ def show_session(args: argparse.Namespace) -> int:
         for swap in swaps.pop(turn.idx, []):
             _print_swap(swap)
         speaker = "teacher" if turn.role == "teacher" else f"student [{turn.brain_id}]"
-        print(f"{turn.idx:>3} {speaker}: {turn.text}")
+        print(f"{turn.idx:>3} {clean(speaker)}: {clean(turn.text)}")
         if turn.id in feedback:
             f = feedback[turn.id]
             marks = [f"rated {f.rating}/5" if f.rating else "", "flagged" if f.flagged else ""]
             print(f"      feedback: {' '.join(m for m in marks if m)}".rstrip())
             if f.rewrite:
-                print(f"      a real child would say: {f.rewrite}")
+                print(f"      a real child would say: {clean(f.rewrite)}")
             if f.note:
-                print(f"      note: {f.note}")
+                print(f"      note: {clean(f.note)}")
     for remaining in swaps.values():
         for swap in remaining:
             _print_swap(swap)
@@ -135,9 +139,11 @@ def show_session(args: argparse.Namespace) -> int:
 
 
 def _print_swap(swap) -> None:
+    from agent.terminal_text import strip_control as clean
+
     verdict = "swapped" if swap.accepted else "refused swap"
     reason = f" ({swap.reason})" if swap.reason else ""
-    print(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}")
+    print(clean(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}"))
 
 
 def export_sessions(args: argparse.Namespace) -> int:
@@ -198,7 +204,8 @@ def _checked(build):
 
 
 def _export_dataset(store, args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
     from trainers.datasets import BadRows, build_dataset, write_dspy, write_hf, write_openai
 
     if args.output is None:
@@ -212,7 +219,7 @@ def _export_dataset(store, args: argparse.Namespace) -> int:
                 "set is for one: export each persona's sessions separately"
             )
         persona_id = personas[0]
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         library.get(persona_id)
     except UnknownPersona as error:
