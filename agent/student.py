@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import suppress
@@ -12,6 +13,7 @@ from agent.brain import Brain, BrainError, BrainRequest
 from agent.memory import ConversationMemory
 from agent.secrets import redact_secrets
 from agent.state import StudentState
+from agent.terminal_text import ControlFilter
 from personas.schema import Persona
 
 
@@ -81,31 +83,36 @@ class StudentAgent:
         """Stream the student's reply to ``message``.
 
         The teacher's message is committed before the brain is asked; memory, state and the
-        student turn are committed only when the stream completes. If the brain fails or the
+        student turn are committed only when the stream completes, which a brain signals by
+        returning normally (a cut-off stream is a :class:`BrainError`). If the brain fails or the
         consumer stops early (Escape), the teacher's message is withdrawn and nothing changes.
         """
         message = redact_secrets(message.strip())  # a pasted key must reach no brain and no log
         if not message:
             raise ValueError("the teacher's message is empty")
+        # Recorder calls run in worker threads: a slow or locked database must not freeze a UI
+        # sharing this event loop.
         brain = self.brain
         next_state = self.state.after_teacher(self.persona, message)
         request = BrainRequest(self.persona, next_state, self.memory.window(), message)
-        self.recorder.teacher_sent(message)
         started = time.perf_counter()
         parts: list[str] = []
         completed = False
+        clean = ControlFilter()  # terminal escapes in a reply are neither shown nor logged
         try:
-            async for chunk in brain.stream(request):
+            await asyncio.to_thread(self.recorder.teacher_sent, message)
+            async for raw in brain.stream(request):
+                chunk = clean.feed(raw)
                 if chunk:
                     parts.append(chunk)
                     yield chunk
             completed = True
         finally:
             if not completed:
-                self.recorder.teacher_withdrawn()
+                await asyncio.to_thread(self.recorder.teacher_withdrawn)
         reply = "".join(parts).strip()
         if not reply:
-            self.recorder.teacher_withdrawn()
+            await asyncio.to_thread(self.recorder.teacher_withdrawn)
             raise BrainError(
                 f"{brain.name} returned an empty reply", fix="try again or swap brains"
             )
@@ -119,10 +126,10 @@ class StudentAgent:
             state=next_state,
         )
         try:
-            self.recorder.student_replied(turn)
+            await asyncio.to_thread(self.recorder.student_replied, turn)
         except Exception:
             with suppress(Exception):  # the store may be what failed; keep the original error
-                self.recorder.teacher_withdrawn()
+                await asyncio.to_thread(self.recorder.teacher_withdrawn)
             raise
         self.memory.add_exchange(message, reply)
         self.state = next_state
@@ -140,13 +147,15 @@ class StudentAgent:
         old = self.brain
         health = await new_brain.health()
         if not health.ok:
-            self.recorder.brain_swapped(old.id, new_brain.id, accepted=False, reason=health.detail)
-            raise SwapRefused(
-                f"{new_brain.name} is not ready: {health.detail}",
-                fix=f"{old.name} keeps answering; fix the brain and swap again",
+            await asyncio.to_thread(
+                self.recorder.brain_swapped, old.id, new_brain.id, False, health.detail
             )
+            # Who keeps answering is the caller's to say (once), not part of the reason.
+            raise SwapRefused(f"{new_brain.name} is not ready: {health.detail}")
+        await asyncio.to_thread(
+            self.recorder.brain_swapped, old.id, new_brain.id, True, health.detail
+        )
         self.brain = new_brain
-        self.recorder.brain_swapped(old.id, new_brain.id, accepted=True, reason=health.detail)
 
     def refuse_swap(self, brain_id: str, reason: str) -> None:
         """Log a swap that failed before a health check could run (the brain could not be built)."""

@@ -51,10 +51,10 @@ SCENARIOS = {
 
 def chat_rows(count: int, scenario: str) -> list[dict[str, Any]]:
     """Persona-like rows: the shipped Maya examples, one teacher line and one reply each."""
+    from agent.paths import persona_library
     from agent.state import StudentState
-    from personas.loader import PersonaLibrary
 
-    maya = PersonaLibrary().get("maya")
+    maya = persona_library().get("maya")
     system = SHORT_SYSTEM
     if scenario == "persona":
         system = maya.system_prompt() + "\n" + StudentState.initial(maya).describe(maya)

@@ -6,10 +6,14 @@ message has one line per problem, each in the form ``path/to/file.yaml:LINE: fie
 went wrong. Fix: what to do`` so an author can jump straight to the spot.
 
 :class:`PersonaLibrary` finds the shipped personas (``personas/shipped/``) plus the user folders
-from :func:`agent.paths.user_personas_dirs`. A user persona with the same id as a shipped one
-overrides it; among user folders the one listed first (``UTTA_PERSONAS_DIR`` before the data
-dir) wins. Invalid files do not stop the listing: they are collected in
-:attr:`PersonaLibrary.problems`.
+its caller passes (the application passes ``UTTA_PERSONAS_DIR`` and the data dir, see
+:func:`agent.paths.persona_library`; this package imports nothing of utta's). A user persona with
+the same id as a shipped one overrides it; among user folders the one listed first wins. Invalid
+files do not stop the listing: they are collected in :attr:`PersonaLibrary.problems`.
+
+YAML aliases are allowed, but a file whose aliases expand to more than :data:`MAX_VALUES` values
+(an "alias bomb": a dozen lines that expand to billions) or refer to themselves is refused before
+it is expanded, so it costs milliseconds, not minutes.
 
 Nothing is read at import time; a library reads its folders once, on first use.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,8 @@ from personas.schema import Persona
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 PERSONA_SUFFIXES = (".yaml", ".yml")
+# A shipped persona is about 1,300 YAML values; an alias bomb is billions.
+MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,16 @@ class UnknownPersona(KeyError):
 # --- one file ---------------------------------------------------------------------------------
 
 
-def load_persona_file(path: Path | str) -> Persona:
-    """Read and validate one persona file; raise :class:`PersonaError` naming every problem."""
+# A further check of a valid persona: (location, message with its fix) for each problem, where
+# location is the field path ("knowledge", 0, "misconceptions", 1, "rule", "name").
+PersonaCheck = Callable[[Persona], Iterable[tuple[tuple, str]]]
+
+
+def load_persona_file(path: Path | str, checks: Sequence[PersonaCheck] = ()) -> Persona:
+    """Read and validate one persona file; raise :class:`PersonaError` naming every problem.
+
+    ``checks`` run on the validated persona (e.g. that its answer rules exist, which this
+    package cannot know); their problems are reported by line and field like schema errors."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -107,6 +121,12 @@ def load_persona_file(path: Path | str) -> Persona:
         persona = Persona.model_validate(data)
     except ValidationError as error:
         problems += [_problem_from(item, root, data) for item in error.errors()]
+    if not problems:
+        for check in checks:
+            problems += [
+                Problem(_line_of(root, loc), _dotted(loc), message)
+                for loc, message in check(persona)
+            ]
     if problems:
         raise PersonaError(path, sorted(problems, key=lambda problem: problem.line or 0))
     return persona
@@ -120,6 +140,7 @@ def _parse_yaml(path: Path, text: str) -> tuple[typing.Any, typing.Any]:
     loader = loader_class(text)
     try:
         root = loader.get_single_node()
+        _check_expansion(path, root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -141,6 +162,54 @@ def _parse_yaml(path: Path, text: str) -> tuple[typing.Any, typing.Any]:
     finally:
         loader.dispose()
     return root, data
+
+
+def _children(node: typing.Any) -> list[typing.Any]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(path: Path, root: typing.Any) -> None:
+    """Refuse a node tree whose aliases expand past :data:`MAX_VALUES` values or into a cycle.
+
+    Aliases make the composed tree a graph in which one node may be reached many times; counting
+    each node's expanded size once (depth first, memoised) takes time linear in the file.
+    """
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the current path: meeting one again is a cycle
+    stack: list[tuple[typing.Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[key] > MAX_VALUES:
+                problem = (
+                    f"its YAML aliases (*name) expand to more than {MAX_VALUES:,} values, far "
+                    "more than a persona holds. Fix: write the values out instead of repeating "
+                    "aliases of aliases."
+                )
+                raise PersonaError(path, [Problem(node.start_mark.line + 1, "", problem)])
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            problem = (
+                "a YAML alias (*name) refers to the value that contains it, which never ends. "
+                "Fix: remove that alias."
+            )
+            raise PersonaError(path, [Problem(node.start_mark.line + 1, "", problem)])
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
 def _yaml_kind(value: object) -> str:
@@ -316,24 +385,26 @@ class _Entry:
 class PersonaLibrary:
     """The personas a session may pick: shipped ones, overridden or extended by user folders.
 
-    ``folders`` replaces :func:`agent.paths.user_personas_dirs` (tests, tools); ``shipped``
-    turns the shipped folder off. Files are read once per instance, on first use.
+    ``folders`` are the user folders, the first one winning; a missing one is reported in
+    :attr:`problems` unless it is also in ``optional`` (a default folder nobody created yet).
+    ``shipped`` turns the shipped folder off. Files are read once per instance, on first use.
     """
 
     def __init__(
-        self, folders: Iterable[Path | str] | None = None, *, shipped: bool = True
+        self,
+        folders: Iterable[Path | str] = (),
+        *,
+        shipped: bool = True,
+        optional: Iterable[Path | str] = (),
     ) -> None:
-        self._folders = [Path(f).expanduser() for f in folders] if folders is not None else None
+        self._folders = [Path(f).expanduser() for f in folders]
+        self._optional = {Path(f).expanduser() for f in optional}
         self._shipped = shipped
         self._entries: dict[str, _Entry] | None = None
         self._problems: list[PersonaError] = []
 
     # folders ----------------------------------------------------------------------------------
     def user_folders(self) -> list[Path]:
-        if self._folders is None:
-            from agent.paths import user_personas_dirs
-
-            self._folders = user_personas_dirs()
         return list(self._folders)
 
     def folders(self) -> list[Path]:
@@ -429,7 +500,7 @@ class PersonaLibrary:
         if folder.is_file():
             return [(folder, None)]
         if not folder.is_dir():
-            if folder != SHIPPED_DIR and self._is_explicit(folder):
+            if folder != SHIPPED_DIR and folder not in self._optional:
                 problem = Problem(
                     None,
                     "",
@@ -443,9 +514,3 @@ class PersonaLibrary:
             for path in sorted(folder.iterdir())
             if path.suffix.lower() in PERSONA_SUFFIXES and path.is_file()
         ]
-
-    def _is_explicit(self, folder: Path) -> bool:
-        """Folders someone named (UTTA_PERSONAS_DIR or ``folders=``), not the default data dir."""
-        from agent.paths import data_dir
-
-        return folder != data_dir() / "personas"

@@ -7,11 +7,34 @@ authenticity metric, so they are documented where they are declared.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Phase = Literal["confused", "understood"]
+# What a teacher's message does, as the move recognizer (agent.moves) classifies it.
+MoveKind = Literal[
+    "concrete_model",
+    "counter_example",
+    "inverse_check",
+    "experiment",
+    "counting_strategy",
+    "telling",
+    "reconsider",
+    "question",
+    "praise",
+    "chitchat",
+    "other",
+]
+# A move without a kind counts as any of these (effective moves) or of the ineffective ones.
+TEACHING_KINDS = (
+    "concrete_model",
+    "counter_example",
+    "inverse_check",
+    "experiment",
+    "counting_strategy",
+)
+NOT_TEACHING_KINDS = ("telling", "reconsider")
 ExampleKind = Literal["on_task", "off_task", "feeling"]
 
 
@@ -44,12 +67,25 @@ class SpeechStyle(_Strict):
 
 
 class TeacherMove(_Strict):
-    """A kind of teaching move, recognised in a teacher's message by any of its cue phrases."""
+    """A kind of teaching move. It counts when the move recognizer says a teacher's message does
+    what ``kind`` names (by meaning, not by words); ``cues`` are typical words, for people and
+    for LM prompts, and never decide whether a move counts."""
 
     description: str = Field(min_length=1)
-    cues: list[str] = Field(
-        min_length=1, description="Lower-case words or phrases that signal this move."
+    kind: MoveKind | None = Field(
+        None,
+        description="What the message must do to count as this move (e.g. concrete_model).",
     )
+    cues: list[str] = Field(
+        min_length=1, description="Lower-case words or phrases typical of this move."
+    )
+
+
+class RuleSpec(_Strict):
+    """A named answer rule from the ``utta.rules`` entry point group, with its params."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="A registered rule's name.")
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Misconception(_Strict):
@@ -67,6 +103,24 @@ class Misconception(_Strict):
         min_length=1, description="Moves that do (a concrete model, a counter-example to check)."
     )
     moves_needed: int = Field(2, ge=1, le=10, description="Effective moves before it resolves.")
+    rule: RuleSpec | None = Field(
+        None, description="How the child answers while the misconception is held."
+    )
+    correct_rule: RuleSpec | None = Field(
+        None, description="How the child answers once it is resolved."
+    )
+
+    @model_validator(mode="after")
+    def _rules_in_pairs(self) -> Misconception:
+        if (self.rule is None) != (self.correct_rule is None):
+            raise ValueError("a misconception with an answer rule needs both rule and correct_rule")
+        return self
+
+    def kinds(self, effective: bool) -> frozenset[str]:
+        """The move kinds that count as effective (or ineffective) moves for it."""
+        moves = self.effective_moves if effective else self.ineffective_moves
+        default = TEACHING_KINDS if effective else NOT_TEACHING_KINDS
+        return frozenset(kind for move in moves for kind in ([move.kind] if move.kind else default))
 
 
 class Topic(_Strict):

@@ -239,8 +239,8 @@ async def test_a_swap_that_breaks_unexpectedly_is_refused_and_recorded(tmp_path:
 
 async def test_a_user_keymap_rebinds_a_key_by_its_id(tmp_path: Path, utta_home: Path) -> None:
     # ctrl+r opens the debrief; a user may move feedback to any free key
-    (utta_home / "keymap.json").write_text('{"chat.feedback": "ctrl+o"}')
+    (utta_home / "keymap.json").write_text('{"chat.feedback": "ctrl+y"}')
     async with make_app(tmp_path / "chat.db", persona_id="maya").run_test() as pilot:
         await send(pilot, "What is 52 - 27?")
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, FeedbackScreen))

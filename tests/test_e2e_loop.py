@@ -12,8 +12,11 @@ the base is first pretrained for a few seconds on the shipped personas' example 
 (Maya, Leo, Ava: none of Kai's replies), in the chat format the brains send. Because the server
 must serve that base, this module starts its own vLLM server rather than the session's one.
 "Moved toward the training replies" is measured on the server through ``prompt_logprobs``: the
-mean log-likelihood of the logged replies given their prompts, base model vs new adapter; the
-greedy exact-match rate is measured too. Marked ``e2e`` and ``vllm``: it never skips.
+mean log-likelihood of the logged replies given their prompts, base model vs new adapter, must
+rise by a clear margin. After the live swap, the replies must come from the adapter: the adapter
+finds them more likely than the base does. Greedy replies of a tiny model are printed, never
+compared exactly: they depend on one machine's floating-point results. Every seed is fixed.
+Marked ``e2e`` and ``vllm``: it never skips.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.vllm]
 PERSONAS = Path(__file__).parent / "data" / "e2e"
 SESSIONS = 24
 EXCHANGES = 3
+SEED = 0  # the base's initialisation and pretraining order, the LoRA run, the dataset split
+LOGLIK_MARGIN = 1.0  # nats per reply token; seen: -8.15 -> -2.77 and similar on other machines
 KINDS = 5  # kai.yaml: five kinds of question, five examples each, one reply per kind
 BRAIN = "kai-lora-v1"
 
@@ -89,7 +94,7 @@ def build_compact_tokenizer(out: Path, text: str, vocab_size: int = 1200) -> Any
     return tokenizer
 
 
-def build_e2e_base(out: Path, *, epochs: int = 12, lr: float = 3e-3, seed: int = 0) -> Path:
+def build_e2e_base(out: Path, *, epochs: int = 12, lr: float = 3e-3, seed: int = SEED) -> Path:
     """A tiny Llama shaped like tests/tinymodel.py (vLLM CPU accepts it), pretrained in full on
     the shipped personas' example exchanges under Kai's system prompt, in the chat template."""
     import torch
@@ -218,7 +223,22 @@ def greedy_replies(base_url: str, model: str, rows: list[list[dict]]) -> list[tu
 
 
 def exact_match(pairs: list[tuple[str, str]]) -> float:
+    """Reported for the reader only: exact greedy matches depend on the machine's numerics."""
     return sum(reply == target for reply, target in pairs) / len(pairs)
+
+
+def spy_on_requests(brain: VllmBrain) -> list[list[dict[str, str]]]:
+    """Record the chat messages ``brain`` is asked to answer (to score its replies later)."""
+    asked: list[list[dict[str, str]]] = []
+    stream = brain.stream
+
+    async def recording(request):  # type: ignore[no-untyped-def]
+        asked.append(request.as_chat_messages())
+        async for chunk in stream(request):
+            yield chunk
+
+    brain.stream = recording  # type: ignore[method-assign]
+    return asked
 
 
 async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
@@ -235,7 +255,7 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
 
     # 2. Build and export the dataset; train from the exported files.
     library = PersonaLibrary([PERSONAS], shipped=False)
-    dataset = build_dataset(store, Selection("kai"), library=library)
+    dataset = build_dataset(store, Selection("kai"), library=library, seed=SEED)
     dataset.raise_if_bad()
     folder = write_openai(dataset, tmp_path / "data")
     data = ChatData.from_folder(folder)
@@ -244,7 +264,7 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
     # 3. LoRA-train on the pretrained base.
     config = LoraTrainingConfig(
         base=str(e2e_base), persona="kai", output_dir=tmp_path / "brains" / BRAIN, epochs=12,
-        lr=1e-2, batch_size=4, dropout=0.0, early_stopping_patience=0, samples=0,
+        lr=1e-2, batch_size=4, dropout=0.0, early_stopping_patience=0, samples=0, seed=SEED,
     )  # fmt: skip
     result = train_lora(config, data, log=print, progress=False)
     assert result.unchanged_parameters == []
@@ -290,8 +310,7 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
         f"{[(b, a, t) for (b, t), (a, _) in zip(replies_before, replies_after, strict=True)]}"
     )
     print(report)
-    assert after > before + 1.0, report
-    assert match_after > match_before, report
+    assert after > before + LOGLIK_MARGIN, report
 
     # 7. A live session starts on the base model and swaps to the new brain mid-conversation.
     monkeypatch.setenv("UTTA_HOME", str(server_home))  # where the server is recorded
@@ -304,11 +323,20 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
     trained = await asyncio.to_thread(build_brain, BRAIN, store, persona)
     assert isinstance(trained, VllmBrain) and trained.model == BRAIN
     trained.temperature, trained.max_tokens = 0.0, 12
+    asked = spy_on_requests(trained)
     await agent.swap(trained)
-    for line in lines[2:]:
-        assert (await agent.reply(line)).strip()
+    live = [await agent.reply(line) for line in lines[2:]]
+    assert all(reply.strip() for reply in live)
     await opening.aclose()
     await trained.aclose()
+
+    # The replies after the swap came from the adapter: it finds them likelier than the base.
+    answered = [[*m, {"role": "assistant", "content": r}] for m, r in zip(asked, live, strict=True)]
+    live_base = reply_loglik(record.base_url, record.model, tokenizer, answered)
+    live_adapter = reply_loglik(record.base_url, BRAIN, tokenizer, answered)
+    print(f"live replies after the swap {live}: log-likelihood per token under the base "
+          f"{live_base:.3f}, under the adapter {live_adapter:.3f}")  # fmt: skip
+    assert live_adapter > live_base, (live, live_base, live_adapter)
 
     turns = store.turns(recorder.session_id)
     assert [t.brain_id for t in turns if t.role == "student"] == ["kai-base"] * 2 + [BRAIN] * 3

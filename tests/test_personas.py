@@ -3,6 +3,7 @@ and reports problems by file, line and field."""
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import statistics
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.paths import persona_library
 from agent.state import StudentState, _mentions
 from personas.loader import (
     SHIPPED_DIR,
@@ -129,16 +131,26 @@ def test_every_misconception_is_reachable_and_its_examples_keep_the_topic(shippe
                 )
 
 
-def test_telling_the_rule_does_not_resolve_a_shipped_misconception(shipped):
+def test_telling_does_not_resolve_a_shipped_misconception_and_teaching_in_other_words_does(
+    shipped,
+):
+    """Moves count by what they do: telling with a cue word in it changes nothing, effective
+    moves written without any of the persona's cue words resolve it."""
+    from agent.child.probes import lines_for, probe_set
+
     for persona in shipped:
         for m in persona.misconceptions:
-            state = replace(StudentState.initial(persona), active=m.id)
-            for move in m.ineffective_moves:
-                state = state.after_teacher(persona, f"{move.cues[0]}.")
+            rng = random.Random(m.id)
+            problem = probe_set(persona, m.id, rng, 1).questions[0]
+            teach, tell, _ = lines_for(persona, m, problem, rng)
+            state = StudentState.initial(persona).after_teacher(persona, problem.question)
+            assert state.active == m.id, (persona.id, problem.question)
+            for line in tell:
+                state = state.after_teacher(persona, line)
             assert state.holds(m.id), (persona.id, m.id)
-            for _ in range(m.moves_needed):
-                state = state.after_teacher(persona, f"let's try: {m.effective_moves[0].cues[0]}")
-            assert not state.holds(m.id), (persona.id, m.id)
+            for line in teach[: m.moves_needed + 1]:
+                state = state.after_teacher(persona, line)
+            assert not state.holds(m.id), (persona.id, m.id, teach)
 
 
 # --- error messages --------------------------------------------------------------------------
@@ -265,7 +277,7 @@ def test_user_folder_from_the_environment_adds_and_overrides(tmp_path, monkeypat
     _write_persona(folder, "zoe.yaml", "zoe")
     override = _write_persona(folder, "maya.yml", "maya")
     monkeypatch.setenv("UTTA_PERSONAS_DIR", str(folder))
-    library = PersonaLibrary()
+    library = persona_library()
     assert "zoe" in library.ids()
     assert library.get("maya").name == "Zoe"  # the user's maya, not the shipped one
     assert library.path_of("maya") == override
@@ -276,9 +288,9 @@ def test_the_data_dir_is_searched_and_the_environment_folder_wins(tmp_path, monk
     _write_persona(utta_home / "personas", "ava.yaml", "ava")
     first = tmp_path / "first"
     winner = _write_persona(first, "ava.yaml", "ava")
-    assert PersonaLibrary().path_of("ava") == utta_home / "personas" / "ava.yaml"
+    assert persona_library().path_of("ava") == utta_home / "personas" / "ava.yaml"
     monkeypatch.setenv("UTTA_PERSONAS_DIR", str(first))
-    assert PersonaLibrary().path_of("ava") == winner
+    assert persona_library().path_of("ava") == winner
 
 
 def test_an_invalid_user_file_is_a_problem_not_a_crash(tmp_path, monkeypatch):
@@ -286,7 +298,7 @@ def test_an_invalid_user_file_is_a_problem_not_a_crash(tmp_path, monkeypatch):
     _write_persona(folder, "zoe.yaml", "zoe")
     shutil.copy(DATA / "wrong_type.yaml", folder / "maya.yaml")
     monkeypatch.setenv("UTTA_PERSONAS_DIR", str(folder))
-    library = PersonaLibrary()
+    library = persona_library()
     ids = [p.id for p in library.list()]
     assert "zoe" in ids and "leo" in ids
     assert library.path_of("maya") == SHIPPED_DIR / "maya.yaml"  # the broken override is skipped
@@ -301,12 +313,12 @@ def test_unknown_id_mentions_a_broken_file_with_that_name(tmp_path, monkeypatch)
     shutil.copy(DATA / "wrong_type.yaml", folder / "zoe.yaml")
     monkeypatch.setenv("UTTA_PERSONAS_DIR", str(folder))
     with pytest.raises(UnknownPersona, match="exists but is invalid"):
-        PersonaLibrary().get("zoe")
+        persona_library().get("zoe")
 
 
 def test_a_missing_environment_folder_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("UTTA_PERSONAS_DIR", str(tmp_path / "typo"))
-    library = PersonaLibrary()
+    library = persona_library()
     assert library.list()
     assert any("does not exist" in str(p) for p in library.problems)
 
@@ -345,6 +357,71 @@ def test_importing_the_package_reads_nothing():
         "import sys, personas; "
         "assert 'personas.loader' not in sys.modules and 'yaml' not in sys.modules; "
         "assert personas.PersonaLibrary.__name__ == 'PersonaLibrary'"
+    )
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+ALIAS_BOMB = """\
+id: bomb
+name: Bomb
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+examples: *i
+"""
+
+
+def test_an_alias_bomb_is_refused_naming_the_file(tmp_path):
+    """D4: these 12 lines expand to 9**9 values; the duplicate-key walk followed every alias and
+    hung loading for over a minute. Now the expansion is counted before anything is expanded."""
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB)
+    with pytest.raises(PersonaError) as caught:
+        load_persona_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:")
+    assert "aliases" in message and "Fix:" in message
+
+
+def test_an_alias_bomb_in_a_persona_folder_does_not_stop_the_listing(tmp_path):
+    (tmp_path / "bomb.yaml").write_text(ALIAS_BOMB)
+    library = PersonaLibrary([tmp_path])
+    assert "maya" in library.ids()
+    [problem] = library.problems
+    assert problem.path == tmp_path / "bomb.yaml"
+
+
+def test_a_self_referring_alias_is_refused(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("id: loop\nname: Loop\nexamples: &x [1, *x]\n")
+    with pytest.raises(PersonaError, match="refers to the value that contains it"):
+        load_persona_file(path)
+
+
+def test_ordinary_aliases_still_work(tmp_path):
+    text = (SHIPPED_DIR / "maya.yaml").read_text()
+    path = tmp_path / "maya.yaml"
+    path.write_text(text.replace("name: Maya", "name: &n Maya", 1) + "\nnotes_alias: *n\n")
+    with pytest.raises(PersonaError) as caught:  # the extra key is unknown, the alias is fine
+        load_persona_file(path)
+    assert "notes_alias" in str(caught.value) and "YAML aliases" not in str(caught.value)
+
+
+def test_the_personas_package_imports_nothing_of_utta():
+    """personas/ is plain data: the loader takes its folders from the caller."""
+    code = (
+        "import sys; from personas.loader import PersonaLibrary; "
+        "library = PersonaLibrary(['/no/such/folder']); library.list(); library.problems; "
+        "ours = ('agent', 'transcripts', 'trainers', 'tui'); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ours]; "
+        "assert not bad, bad"
     )
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

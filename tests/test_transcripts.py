@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import queue
 import sqlite3
 import threading
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -308,33 +308,41 @@ def test_one_store_can_be_shared_between_threads(tmp_path: Path) -> None:
         assert not store.db.conn.in_transaction
 
 
-def test_a_writer_waits_for_another_instead_of_failing(tmp_path: Path) -> None:
+def _second_writer(path: str, session_id: int, events) -> None:
+    """Runs in another process: announce the attempt, write, report the outcome."""
+    try:
+        with Store(path) as store:
+            events.put("attempting")
+            store.add_turn(session_id, "teacher", "second")
+        events.put("written")
+    except BaseException as error:  # reported to the test
+        events.put(f"failed: {error}")
+
+
+def test_a_writer_in_another_process_waits_for_the_lock_instead_of_failing(tmp_path: Path):
+    """While one process holds the write lock, another's write waits (busy timeout) and then
+    lands after it; without the busy timeout it fails at once with "database is locked"."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
     path = tmp_path / "shared.db"
+    events = context.Queue()
     with Store(path) as holder:
         sid = holder.start_session("maya", "sam", "offline")
-        result: dict[str, object] = {}
-
-        def second_writer() -> None:
-            with Store(path) as store:
-                started = time.perf_counter()
-                try:
-                    result["turn"] = store.add_turn(sid, "teacher", "second")
-                except sqlite3.OperationalError as error:
-                    result["error"] = error
-                result["waited"] = time.perf_counter() - started
-
         with write_transaction(holder.db):
             holder.db["turns"].insert(
                 {"session_id": sid, "idx": 0, "role": "teacher", "text": "first",
                  "created_at": "now"}
             )  # fmt: skip
-            thread = threading.Thread(target=second_writer)
-            thread.start()
-            time.sleep(0.5)  # hold the write lock while the other store tries to write
-        thread.join()
-
-        assert "error" not in result
-        assert result["waited"] >= 0.3
+            child = context.Process(target=_second_writer, args=(str(path), sid, events))
+            child.start()
+            assert events.get(timeout=60) == "attempting"
+            # A failing writer reports at once; give it the chance before letting go of the lock.
+            with pytest.raises(queue.Empty):
+                events.get(timeout=1.0)
+        assert events.get(timeout=60) == "written"
+        child.join(timeout=60)
+        assert child.exitcode == 0
         assert [t.text for t in holder.turns(sid)] == ["first", "second"]
 
 
@@ -416,27 +424,37 @@ def test_brain_registry_crud(store: Store) -> None:
     assert [b.name for b in store.brains()] == ["maya-lora"]
 
 
-def test_several_processes_may_create_the_database_at_once(tmp_path: Path) -> None:
-    """Opening a brand-new file races on the switch to WAL and on the migrations; repeat the race
-    on fresh files so that a lost race shows up."""
-    errors: list[BaseException] = []
-
-    def open_and_write(path: Path, start: threading.Barrier) -> None:
+def _open_and_write_each(paths: list[str], start, errors) -> None:
+    """Runs in one of several processes: at each barrier, open a fresh file and write to it."""
+    for path in paths:
         try:
-            start.wait()
+            start.wait(timeout=120)
             with Store(path) as store:
                 store.add_turn(store.start_session("maya", "sam", "offline"), "teacher", "hi")
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
+        except BaseException as error:  # reported to the test
+            errors.put(f"{path}: {type(error).__name__}: {error}")
 
-    for attempt in range(40):
-        path = tmp_path / f"fresh-{attempt}.db"
-        start = threading.Barrier(4)
-        threads = [threading.Thread(target=open_and_write, args=(path, start)) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+
+def test_several_processes_may_create_the_database_at_once(tmp_path: Path) -> None:
+    """Opening a brand-new file races on the switch to WAL and on the migrations: four real
+    processes open each of many fresh files at the same moment, so that a lost race shows up."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    paths = [str(tmp_path / f"fresh-{attempt}.db") for attempt in range(25)]
+    start, errors = context.Barrier(4), context.Queue()
+    workers = [
+        context.Process(target=_open_and_write_each, args=(paths, start, errors)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    reported = []
+    while not errors.empty():
+        reported.append(errors.get())
+    assert reported == []
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    for path in paths:
         with Store(path) as check:
             assert len(check.sessions()) == 4

@@ -7,6 +7,7 @@ that cannot start fails the run with its log.
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -178,8 +179,12 @@ async def test_a_remote_vllm_server_never_gets_the_openai_key(
         http_client=httpx.AsyncClient(transport=ToFake()),
     )  # fmt: skip
     ft._adapter_ready = True  # skip the sync /v1/models check, which does not use http_client
+    done = {  # a finished, empty reply: the brain accepts only a stream that says it finished
+        "id": "c", "object": "chat.completion.chunk", "created": 1, "model": "a",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+    }  # fmt: skip
     httpserver.expect_request("/v1/chat/completions").respond_with_data(
-        "data: [DONE]\n\n", content_type="text/event-stream"
+        f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n", content_type="text/event-stream"
     )
     assert [c async for c in ft.stream(request_)] == []
     sent, _ = httpserver.log[-1]

@@ -71,6 +71,7 @@ __all__ = [
 FLAGGED = "flagged without rewrite"
 DUPLICATE = "duplicate"
 UNANSWERED = "teacher message never answered"
+KEPT_OUT = "kept out of training"
 
 
 @dataclass
@@ -167,9 +168,9 @@ def build_dataset(
         raise ValueError(f"validation_fraction is from 0 up to 1, not {validation_fraction}")
     scrub = Scrubber(pii_patterns)
     if library is None:
-        from personas.loader import PersonaLibrary
+        from agent.paths import persona_library
 
-        library = PersonaLibrary()
+        library = persona_library()
     persona, persona_problem = _persona(library, selection.persona_id)
     sessions, excluded = select_sessions(store, selection)
 
@@ -265,9 +266,10 @@ def _bound(value: str | None, end: bool) -> str | None:
 def select_sessions(
     store: Store, selection: Selection
 ) -> tuple[list[SessionRow], list[dict[str, Any]]]:
-    """The sessions ``selection`` picks, oldest first, and those ``min_rating`` left out (as
-    ``{"session_id", "reason"}``). Raises ``UnknownSession`` for an unknown explicit id and
-    :class:`ValueError` for a date that is not ISO."""
+    """The sessions ``selection`` picks, oldest first, and those left out (as
+    ``{"session_id", "reason"}``): marked "keep out of training", or below ``min_rating``.
+    Raises ``UnknownSession`` for an unknown explicit id and :class:`ValueError` for a date
+    that is not ISO."""
     since, until = _bound(selection.since, end=False), _bound(selection.until, end=True)
     if selection.session_ids:
         sessions = [
@@ -275,8 +277,11 @@ def select_sessions(
         ]
     else:
         sessions = store.sessions(persona_id=selection.persona_id)
-    picked = []
+    picked, kept_out = [], []
     for session in sorted(sessions, key=lambda s: s.id):
+        if session.excluded:  # the trainee marked it "keep out of training"
+            kept_out.append({"session_id": session.id, "reason": KEPT_OUT})
+            continue
         if since is not None and session.started_at < since:
             continue
         if until is not None and session.started_at >= until:
@@ -285,8 +290,8 @@ def select_sessions(
             continue
         picked.append(session)
     if selection.min_rating is None:
-        return picked, []
-    kept, excluded = [], []
+        return picked, kept_out
+    kept, excluded = [], kept_out
     for session in picked:
         latest = {f.turn_id: f for f in store.feedback(session.id)}
         ratings = [f.rating for f in latest.values() if f.rating is not None]
@@ -342,7 +347,7 @@ class _SessionRows:
                 continue
             if turn.student_state is not None:
                 try:
-                    state = StudentState.from_dict(turn.student_state)
+                    state = _stored_or_computed(turn.student_state, state)
                 except (TypeError, ValueError, AttributeError) as error:
                     reason = f"student_state cannot be read ({type(error).__name__}: {error})"
                     problems.append(RowProblem(session_id, turn.idx, reason))
@@ -386,6 +391,25 @@ class _SessionRows:
         if pending is not None:
             dropped.append(RowProblem(session_id, pending.idx, UNANSWERED))
         return rows
+
+
+def _stored_or_computed(saved: dict[str, Any], computed: StudentState) -> StudentState:
+    """The state stored with a turn; a turn logged before the child computed answers gets the
+    answer and move just computed from its teacher message, so every row says what the child
+    would answer and why."""
+    from dataclasses import replace
+
+    from agent.state import StudentState
+
+    state = StudentState.from_dict(saved)
+    if "answer" not in saved:
+        state = replace(
+            state,
+            answer=computed.answer,
+            last_move=computed.last_move,
+            last_question=computed.last_question,
+        )
+    return state
 
 
 def _deduplicate(rows: list[dict[str, Any]], dropped: list[RowProblem]) -> list[dict[str, Any]]:

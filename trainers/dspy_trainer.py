@@ -447,10 +447,11 @@ def train_dspy(
 
 
 def _persona(persona_id: str, library: PersonaLibrary | None) -> Persona:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
 
     try:
-        return (library or PersonaLibrary()).get(persona_id)
+        return (library or persona_library()).get(persona_id)
     except UnknownPersona as error:
         raise DSPyTrainingError(str(error), fix="see `utta personas list`") from None
 

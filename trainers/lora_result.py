@@ -175,10 +175,10 @@ def authenticity(replies: Sequence[str], persona_id: str) -> float | None:
     score = getattr(metric, "mean_authenticity", None)
     if score is None:
         return None
-    from personas.loader import PersonaLibrary
+    from agent.paths import persona_library
 
     try:
-        persona = PersonaLibrary().get(persona_id)
+        persona = persona_library().get(persona_id)
     except KeyError:
         return None
     return float(score(list(replies), persona))

@@ -171,10 +171,10 @@ def score_training_replies(train: Path, persona_id: str) -> dict[str, Any] | Non
     """How much the training replies sound like the persona's second-grader
     (:mod:`trainers.metric`); ``None`` when the metric or the persona is not available."""
     try:
-        from personas.loader import PersonaLibrary
+        from agent.paths import persona_library
         from trainers.metric import score_dataset
 
-        persona = PersonaLibrary().get(persona_id)
+        persona = persona_library().get(persona_id)
         rows = [json.loads(line) for line in train.read_text(encoding="utf-8").splitlines()]
         summary = score_dataset(rows, persona)
     except Exception:  # an optional summary; the cookbook checks already passed

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +19,18 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from agent.paths import database_path
 from agent.secrets import redact_secrets
-from transcripts._sqlite_utils import NotFoundError
-from transcripts.connection import open_database, utc_now, write_transaction
-from transcripts.errors import UnknownBrain, UnknownSession
-from transcripts.migrations import migrate
+from transcripts._sqlite_utils import Database, NotFoundError
+from transcripts.connection import (
+    open_database,
+    open_database_readonly,
+    utc_now,
+    write_transaction,
+)
+from transcripts.errors import StoreError, UnknownBrain, UnknownSession, database_error
+from transcripts.migrations import MIGRATIONS, applied_migrations, migrate
 from transcripts.records import BrainRow, FeedbackRow, Role, SessionRow, SwapRow, TurnRow
 
-__all__ = ["Store", "UnknownBrain", "UnknownSession"]
+__all__ = ["Store", "StoreError", "UnknownBrain", "UnknownSession"]
 
 ROLES: tuple[Role, ...] = ("teacher", "student")
 _TURN_COLUMNS = [
@@ -55,12 +62,18 @@ R = TypeVar("R")
 
 
 def _serialised(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
-    """Run ``method`` holding the store's lock: one connection, one user at a time."""
+    """Run ``method`` holding the store's lock: one connection, one user at a time. A database
+    failure (damaged file, read-only, disk full) comes out as a :class:`StoreError`."""
 
     @functools.wraps(method)
     def locked(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
         with self._lock:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except StoreError:
+                raise
+            except sqlite3.Error as error:
+                raise database_error(error, self.path, writing=not self.readonly) from error
 
     return locked
 
@@ -77,13 +90,50 @@ class Store:
     """The transcript database. One ``Store`` may be shared between threads (its methods take
     turns); separate ``Store`` objects, in one process or several, may share one file."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, readonly: bool = False) -> None:
         """Open the transcript database at ``path`` (default: ``$UTTA_DB`` or the data dir),
-        creating it and its folder when missing and bringing its schema up to date."""
+        creating it and its folder when missing and bringing its schema up to date.
+
+        ``readonly`` (the commands that only read) opens the file read-only and creates nothing:
+        a missing file reads as an empty database. Raises :class:`StoreError`.
+        """
         self._lock = threading.RLock()
         self.path = Path(path).expanduser() if path is not None else database_path()
-        self.db = open_database(self.path)
-        migrate(self.db)
+        self.readonly = readonly
+        try:
+            self.db = self._open_readonly() if readonly else open_database(self.path)
+            if not readonly:
+                migrate(self.db)
+        except sqlite3.Error as error:
+            raise database_error(error, self.path, writing=not self.readonly) from error
+
+    def _open_readonly(self) -> Database:
+        db = open_database_readonly(self.path)
+        try:
+            applied = applied_migrations(db) if db is not None else []
+        except sqlite3.Error:
+            if db is not None:
+                db.close()
+            raise
+        if not applied:  # no file, or an empty one: nothing to read, nothing to create
+            if db is not None:
+                db.close()
+            db = Database(sqlite3.connect(":memory:", check_same_thread=False))
+            migrate(db)
+        elif len(applied) < len(MIGRATIONS):
+            db.close()
+            raise StoreError(
+                f"the database {self.path} was written by an older utta",
+                fix="open it once with `utta chat` (or `utta brains add`) to bring it up to date",
+            )
+        return db
+
+    @_serialised
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` now if the database cannot be written (read-only file or
+        folder), rather than at the first turn."""
+        with write_transaction(self.db):  # BEGIN IMMEDIATE takes the write lock, writes nothing
+            pass
 
     @_serialised
     def close(self) -> None:
@@ -111,6 +161,7 @@ class Store:
                     "ended_at": None,
                     "brain_at_start": brain_id,
                     "student_state": None,
+                    "uuid": str(uuid.uuid4()),
                 }
             )
         return int(table.last_pk)
@@ -245,6 +296,15 @@ class Store:
         return str(last["text"])
 
     @_serialised
+    def resend_unanswered(self, session_id: int, text: str) -> int:
+        """Replace the session's last turn, an unanswered teacher message, with ``text`` (the
+        same message re-sent, or an edited one) in one transaction, so a crash keeps one of them.
+        """
+        with write_transaction(self.db):
+            self.delete_last_turn_if_teacher(session_id)
+            return self.add_turn(session_id, "teacher", text)
+
+    @_serialised
     def turns(self, session_id: int) -> list[TurnRow]:
         self._require_session(session_id)
         rows = self.db["turns"].rows_where("session_id = ?", [session_id], order_by="idx")
@@ -351,7 +411,7 @@ class Store:
 
         A student turn counts when its current feedback rates it ``min_rating`` or better and does
         not flag it, or carries a rewrite, which then replaces the reply. The teacher message is
-        the turn just before it. Oldest first.
+        the turn just before it. Sessions kept out of training count for nothing. Oldest first.
         """
         sql = f"""
         with current as ({_CURRENT_FEEDBACK_SQL})
@@ -362,6 +422,7 @@ class Store:
         join turns teacher on teacher.session_id = student.session_id
                           and teacher.idx = student.idx - 1 and teacher.role = 'teacher'
         where sessions.persona_id = ? and student.role = 'student'
+          and not sessions.exclude_from_training
           and (current.rewrite is not null
                or (current.rating >= ? and not current.flagged))
         order by student.session_id, student.idx

@@ -1,9 +1,14 @@
-"""The offline default brain: answers in character from example exchanges, no language model.
+"""The offline default brain: answers in character, no language model.
 
-It ranks the persona's example exchanges, plus turns the teacher approved in earlier sessions,
-by BM25 similarity of their teacher line to the teacher's message. The student state decides
-which examples are eligible: while a misconception is held it answers from the ``confused``
-examples, once enough effective moves were seen from the ``understood`` ones.
+When the teacher's message poses a problem, the student state carries the child's computed
+answer (its misconception's rule applied to the teacher's own numbers, or the correct rule once
+resolved); the brain says that answer in the persona's voice (:mod:`agent.child.voice`).
+Otherwise it ranks the persona's example exchanges, plus turns the teacher approved in earlier
+sessions, by BM25 similarity of their teacher line to the teacher's message. The state decides
+which examples are eligible (``confused`` while a misconception is held, ``understood`` after);
+an example that states a number the teacher did not say is never used (it answers another
+problem), and a question the child has nothing for gets "idk", not a line about something else.
+A reply never repeats one of the session's last five (bare ok/yes/no/idk aside).
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from agent.brain import Brain, BrainRequest
+from agent.child.reader import is_question
+from agent.child.think import Answer
+from agent.child.voice import Voice, is_repeat
 from agent.registry import BrainContext, BrainSpec
 from agent.state import StudentState
-from personas.schema import Example, Persona
+from personas.schema import TEACHING_KINDS, Example, Persona
 
-_TOKEN = re.compile(r"[a-z]+|\d+")
+# Words only: a shared number says nothing about what is being asked ("6" in two problems).
+_TOKEN = re.compile(r"[a-z]+")
 # Function words carry no signal about what the teacher is asking.
 _STOP = frozenset(
     "a an the and or but so to of in on at is are was be it this that do does did you your i me "
@@ -29,6 +38,10 @@ _STOP = frozenset(
 # Bonuses on top of BM25, chosen so that the topic and the child's mood outweigh a shared word.
 _ACTIVE_TOPIC_BONUS = 2.0
 _MOOD_BONUS = 1.5
+# Below this BM25 score an example shares too little with a question to answer it.
+_MIN_QUESTION_SCORE = 1.0
+_RECENT = 5
+_NUMBER = re.compile(r"\d+")
 
 
 def _tokens(text: str) -> list[str]:
@@ -67,6 +80,7 @@ class OfflineBrain(Brain):
             _Candidate(teacher, student, "on_task", None, None) for teacher, student in approved
         ]
         self._index = BM25Okapi([_tokens(c.teacher) or ["_"] for c in self._candidates])
+        self._voice = Voice.of(persona)
 
     @staticmethod
     def _from_example(example: Example) -> _Candidate:
@@ -75,34 +89,56 @@ class OfflineBrain(Brain):
         )
 
     def choose(self, request: BrainRequest) -> str:
-        """The best eligible reply that is not the one given last."""
+        """The computed answer in the persona's voice, else the best eligible example; never
+        one of the last five replies."""
         state = request.state
+        recent = self._recent_replies(request)
+        if state.answer is not None:
+            return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
-        recent = set(self._recent_replies(request))
+        said_numbers = set(_NUMBER.findall(request.message))
+        asked = is_question(request.message)
+        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
         ranked: list[tuple[float, int]] = []
         for position, candidate in enumerate(self._candidates):
             if not _eligible(candidate, state):
                 continue
+            if state.active and candidate.misconception not in (None, state.active):
+                continue  # another misconception's line answers another topic
+            if taught and candidate.kind == "off_task" and candidate.kind != wanted_kind:
+                continue  # the teacher gave the child something to do: it does not drift off
+            if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
+                continue  # a number the teacher did not say answers some other problem
             score = float(scores[position])
+            if (
+                asked
+                and candidate.kind != wanted_kind
+                and (score < _MIN_QUESTION_SCORE or candidate.kind != "on_task")
+            ):
+                continue  # not an answer to the question (shares nothing, or drifts off)
             if state.active and candidate.misconception == state.active:
                 score += _ACTIVE_TOPIC_BONUS
             if wanted_kind and candidate.kind == wanted_kind:
                 score += _MOOD_BONUS
-            if candidate.student in recent:
-                score -= 100.0  # only as a last resort, and never the same as the last reply
             ranked.append((score, position))
         # Ties (e.g. no word in common) rotate with the turn count instead of always the first.
         ranked.sort(key=lambda item: (-item[0], (item[1] - state.turns) % len(self._candidates)))
-        last = self._recent_replies(request)[-1:] or [None]
-        for _, position in ranked:
-            if self._candidates[position].student != last[0]:
-                return self._candidates[position].student
-        return "um. idk"
+        for score, position in ranked:
+            if not asked and score < _MIN_QUESTION_SCORE:
+                break  # nothing fits what the teacher said or did: just go along with it
+            reply = self._candidates[position].student
+            if not is_repeat(reply, recent):
+                return reply
+        if not asked:
+            return self._voice.acknowledge(recent)
+        return self._voice.say(
+            Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
+        )
 
     @staticmethod
     def _recent_replies(request: BrainRequest) -> list[str]:
-        return [str(m.content) for m in request.history if m.type == "ai"][-3:]
+        return [str(m.content) for m in request.history if m.type == "ai"][-_RECENT:]
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
         reply = self.choose(request)

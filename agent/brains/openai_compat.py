@@ -6,8 +6,16 @@ Options (all but ``model`` optional)::
     base_url     e.g. http://127.0.0.1:8000/v1 (default: $OPENAI_BASE_URL or api.openai.com)
     temperature  sampling temperature (0.7)
     max_tokens   longest reply in tokens (150)
-    timeout      seconds to wait for the server (30)
-    max_retries  retries the SDK makes on connection errors, 429 and 5xx (2)
+    timeout          seconds from sending a message to the first streamed chunk, retries
+                     included: a server that has not started answering by then is an error (30)
+    token_timeout    seconds the server may fall silent in the middle of a reply (15)
+    connect_timeout  seconds to open the connection (5)
+    max_retries      retries the SDK makes on connection errors, 429 and 5xx, all within
+                     ``timeout`` (2)
+
+A reply counts only when the server says it finished: a chunk with a ``finish_reason``. A stream
+that ends without one (the connection closed early, a proxy cut it) or breaks off mid-body is a
+:class:`BrainError`, so the agent logs nothing of it.
 
 The key comes from :func:`agent.keys.resolve_key`: a local endpoint gets a placeholder, never the
 real key. The key is never logged and never put in an error message. ``openai`` is imported only
@@ -17,6 +25,7 @@ when the brain first talks to the server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -38,17 +47,24 @@ if TYPE_CHECKING:
     import httpx
     from openai import AsyncOpenAI
 
-OPTIONS = ("model", "base_url", "temperature", "max_tokens", "timeout", "max_retries")
+OPTIONS = (
+    "model", "base_url", "temperature", "max_tokens", "timeout", "token_timeout",
+    "connect_timeout", "max_retries",
+)  # fmt: skip
 DEFAULT_TEMPERATURE, DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES = 0.7, 150, 30.0, 2
+DEFAULT_TOKEN_TIMEOUT, DEFAULT_CONNECT_TIMEOUT = 15.0, 5.0
+HEALTH_TIMEOUT = 10.0
 
 
 def sampling_options(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The numeric options given (temperature, max_tokens, timeout, max_retries), checked and
+    """The numeric options given (temperature, max_tokens, timeouts, max_retries), checked and
     converted; a bad value is a :class:`BrainError` naming the option."""
     numbers: dict[str, tuple[type, Any, bool]] = {
         "temperature": (float, DEFAULT_TEMPERATURE, False),
         "max_tokens": (int, DEFAULT_MAX_TOKENS, True),
         "timeout": (float, DEFAULT_TIMEOUT, True),
+        "token_timeout": (float, DEFAULT_TOKEN_TIMEOUT, True),
+        "connect_timeout": (float, DEFAULT_CONNECT_TIMEOUT, True),
         "max_retries": (int, DEFAULT_MAX_RETRIES, False),
     }
     return {
@@ -72,6 +88,8 @@ class OpenAICompatBrain(Brain):
         temperature: float = DEFAULT_TEMPERATURE,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         timeout: float = DEFAULT_TIMEOUT,
+        token_timeout: float = DEFAULT_TOKEN_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         description: str | None = None,
@@ -83,6 +101,8 @@ class OpenAICompatBrain(Brain):
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens)
         self.timeout = float(timeout)
+        self.token_timeout = float(token_timeout)
+        self.connect_timeout = float(connect_timeout)
         self.max_retries = int(max_retries)
         self._http_client = http_client
         self._client: AsyncOpenAI | None = None
@@ -110,13 +130,16 @@ class OpenAICompatBrain(Brain):
 
     def _get_client(self) -> AsyncOpenAI:
         if self._client is None:
+            import httpx
             from openai import AsyncOpenAI
 
             self._key = self._api_key()
+            # One attempt never outlives the deadlines that stream() enforces around it.
+            wait = max(self.timeout, self.token_timeout)
             self._client = AsyncOpenAI(
                 api_key=self._key,
                 base_url=self.base_url,
-                timeout=self.timeout,
+                timeout=httpx.Timeout(wait, connect=min(self.connect_timeout, wait)),
                 max_retries=self.max_retries,
                 http_client=self._http_client,
             )
@@ -137,30 +160,61 @@ class OpenAICompatBrain(Brain):
         await self._before_stream()
         client = self._get_client()
         self.usage = Usage()
+        import httpx
         import openai
 
+        started = False  # whether the server began streaming (which timeout applies)
+        finish_reason: str | None = None
+        response = None
         try:
-            response = await client.chat.completions.create(
-                model=self.model,
-                messages=request.as_chat_messages(),  # type: ignore[arg-type]
-                stream=True,
-                stream_options={"include_usage": True},
-                temperature=self.temperature,
-                **self._token_limit(),  # type: ignore[arg-type]
-            )
-            async with response:
-                async for chunk in response:
-                    if chunk.usage is not None:
-                        self.usage = Usage(
-                            prompt_tokens=chunk.usage.prompt_tokens,
-                            completion_tokens=chunk.usage.completion_tokens,
-                        )
-                    for choice in chunk.choices:
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            yield text
+            # `timeout` bounds the wait for the first chunk, the SDK's retries included, so a hung
+            # server fails after `timeout` seconds and not (1 + max_retries) times that.
+            async with asyncio.timeout(self.timeout):
+                response = await client.chat.completions.create(
+                    model=self.model,
+                    messages=request.as_chat_messages(),  # type: ignore[arg-type]
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    temperature=self.temperature,
+                    **self._token_limit(),  # type: ignore[arg-type]
+                )
+                chunks = response.__aiter__()
+                chunk = await anext(chunks, None)
+            started = True
+            while chunk is not None:
+                if chunk.usage is not None:
+                    self.usage = Usage(
+                        prompt_tokens=chunk.usage.prompt_tokens,
+                        completion_tokens=chunk.usage.completion_tokens,
+                    )
+                for choice in chunk.choices:
+                    finish_reason = choice.finish_reason or finish_reason
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        yield text
+                async with asyncio.timeout(self.token_timeout):
+                    chunk = await anext(chunks, None)
+        except TimeoutError:
+            raise self._timed_out(started) from None
+        except openai.APITimeoutError as error:
+            raise self._timed_out(started, connecting=_is_connect_timeout(error)) from None
         except openai.OpenAIError as error:
             raise self.explain(error) from None
+        except httpx.TimeoutException:  # a read that outlived its timeout mid-stream
+            raise self._timed_out(started) from None
+        except httpx.TransportError:  # e.g. a chunked body aborted: RemoteProtocolError
+            raise self._broke_off() from None
+        finally:
+            if response is not None:
+                with contextlib.suppress(Exception):  # the connection may already be gone
+                    await response.close()
+        if finish_reason is None:
+            raise self._broke_off()
+        if finish_reason == "content_filter":
+            raise BrainError(
+                f"{self._where()} stopped the reply with its content filter",
+                fix="rephrase the message, or swap to another brain",
+            )
 
     async def _before_stream(self) -> None:
         """Hook for subclasses that must prepare the server (e.g. load an adapter) first."""
@@ -170,10 +224,14 @@ class OpenAICompatBrain(Brain):
             if self.is_local:
                 return await self._local_health()
             client = self._get_client()
-            await client.models.retrieve(self.model, timeout=min(self.timeout, 10.0))
+            wait = min(self.timeout, HEALTH_TIMEOUT)
+            async with asyncio.timeout(wait):
+                await client.models.retrieve(self.model, timeout=wait)
             return Health(ok=True, detail=f"{self.model} is available at {self.host}")
         except BrainError as error:
             return Health(ok=False, detail=str(error))
+        except TimeoutError:
+            return Health(ok=False, detail=str(self._timed_out(False)))
         except Exception as error:  # health must never raise
             import openai
 
@@ -215,16 +273,42 @@ class OpenAICompatBrain(Brain):
             fix="check the internet connection (and any proxy), then send again",
         )
 
+    def _where(self) -> str:
+        return "OpenAI" if self.host == "api.openai.com" else f"the server at {self.host}"
+
+    def _timed_out(self, started: bool, *, connecting: bool = False) -> BrainError:
+        where = self._where()
+        if connecting:
+            return BrainError(
+                f"could not connect to {where} within {self.connect_timeout:g} s",
+                fix="check that it is running and reachable, or raise the brain's "
+                "`connect_timeout` option",
+            )
+        if started:
+            return BrainError(
+                f"{where} stopped in the middle of the reply (nothing for "
+                f"{self.token_timeout:g} s); nothing of it was logged",
+                fix="send again, or raise the brain's `token_timeout` option",
+            )
+        return BrainError(
+            f"{where} took longer than {self.timeout:g} s to answer",
+            fix="send again, or raise the brain's `timeout` option",
+        )
+
+    def _broke_off(self) -> BrainError:
+        return BrainError(
+            f"the reply from {self._where()} broke off before the server said it had finished; "
+            "nothing of it was logged",
+            fix="send again; if it keeps happening, check the server or its proxy",
+        )
+
     def explain(self, error: Exception) -> BrainError:
         """Turn an ``openai`` SDK exception into a :class:`BrainError` with a fix."""
         import openai
 
-        where = "OpenAI" if self.host == "api.openai.com" else f"the server at {self.host}"
+        where = self._where()
         if isinstance(error, openai.APITimeoutError):
-            return BrainError(
-                f"{where} took longer than {self.timeout:g} s to answer",
-                fix="send again, or raise the brain's `timeout` option",
-            )
+            return self._timed_out(False, connecting=_is_connect_timeout(error))
         if isinstance(error, openai.APIConnectionError):
             return self.not_answering()
         if isinstance(error, openai.AuthenticationError):
@@ -275,6 +359,12 @@ class OpenAICompatBrain(Brain):
             f"the reply from {where} broke off: {redact_secrets(str(error), extra=[self._key])}",
             fix="send again in a moment",
         )
+
+
+def _is_connect_timeout(error: Exception) -> bool:
+    import httpx
+
+    return isinstance(error.__cause__, httpx.ConnectTimeout)
 
 
 def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:

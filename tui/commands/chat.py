@@ -31,14 +31,31 @@ def _trainee(name: str | None) -> str:
         return "trainee"
 
 
-def run_chat(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
+def _require_brain(name: str) -> None:
+    """An unknown brain fails here, before the chat opens; whether a known one can answer is
+    the chat's start-up health check (the one Ctrl+B runs)."""
+    from transcripts.store import Store, UnknownBrain
+    from tui.practice import require_brain
 
-    library = PersonaLibrary()
+    try:
+        require_brain(name, Store())
+    except UnknownBrain as error:
+        raise CommandError(
+            f"{error} — pick one from `utta brains list`, or a brain kind that needs no "
+            "options (e.g. offline)"
+        ) from None
+
+
+def run_chat(args: argparse.Namespace) -> int:
+    from agent.child.registry import check_persona
+    from agent.paths import persona_library
+    from personas.loader import PersonaError, UnknownPersona, load_persona_file
+
+    library = persona_library()
     persona_id = args.persona
     try:
         if persona_id and (persona_id.endswith((".yaml", ".yml")) or Path(persona_id).is_file()):
-            persona = load_persona_file(Path(persona_id))
+            persona = load_persona_file(Path(persona_id), checks=[check_persona])
             library.add(persona, Path(persona_id))
             persona_id = persona.id
         elif persona_id:
@@ -48,10 +65,14 @@ def run_chat(args: argparse.Namespace) -> int:
     if args.resume is not None:
         from transcripts.store import Store, UnknownSession
 
-        try:
-            Store().session(args.resume)
+        try:  # a damaged or read-only database is a StoreError: one line, before the TUI opens
+            with Store() as store:
+                store.session(args.resume)
+                store.check_writable()
         except UnknownSession as error:
             raise CommandError(str(error)) from None
+    if args.brain:
+        _require_brain(args.brain)
     from tui.app import UttaApp
 
     def open_store():

@@ -22,9 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def list_personas(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary
+    from agent.paths import persona_library
 
-    library = PersonaLibrary()
+    library = persona_library()
     for persona in library.list():
         topics = ", ".join(t.topic for t in persona.knowledge)
         print(f"{persona.id:<10} {persona.name}, {persona.age} (grade {persona.grade}) — {topics}")
@@ -34,9 +34,10 @@ def list_personas(args: argparse.Namespace) -> int:
 
 
 def show_persona(args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
 
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         persona = library.get(args.persona_id)
     except UnknownPersona as error:
@@ -57,17 +58,20 @@ def show_persona(args: argparse.Namespace) -> int:
             print(f"  misconception {m.id} (needs {m.moves_needed} good moves): {m.belief}")
             print(f"    works: {'; '.join(move.description for move in m.effective_moves)}")
             print(f"    does not: {'; '.join(move.description for move in m.ineffective_moves)}")
+            if m.rule is not None and m.correct_rule is not None:
+                print(f"    answers by: {m.rule.name} (held), {m.correct_rule.name} (resolved)")
     print(f"\n{len(persona.examples)} example exchanges")
     return 0
 
 
 def validate_personas(args: argparse.Namespace) -> int:
+    from agent.child.registry import check_persona
     from personas.loader import PersonaError, load_persona_file
 
     failed = 0
     for path in args.paths:
         try:
-            persona = load_persona_file(path)
+            persona = load_persona_file(path, checks=[check_persona])
         except (PersonaError, OSError) as error:
             failed += 1
             print(str(error), file=sys.stderr)

@@ -1,9 +1,10 @@
-"""`utta sessions list | show ID | export ID... | search QUERY`
+"""`utta sessions list | show ID | export ID... | import FILE... | search QUERY`
 
 `export` writes JSON lines (``--format jsonl``, the default) or a training folder
 (``--format openai|hf|dspy -o DIR``, see :mod:`trainers.datasets`), for the sessions named by id
 or for every session of ``--persona`` that passes ``--since``/``--until``/``--trainee``/
-``--min-rating``.
+``--min-rating``. ``export --bundle -o FILE`` writes sessions (all, or those named/selected) as one
+scrubbed bundle that ``import`` merges into another store (see :mod:`trainers.bundle`).
 """
 
 from __future__ import annotations
@@ -62,7 +63,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--no-state", action="store_true", help="system prompt without the child's state line"
     )
+    export.add_argument(
+        "--bundle", action="store_true",
+        help="one scrubbed file of whole sessions for `utta sessions import` (default: all)",
+    )  # fmt: skip
     export.set_defaults(handler=export_sessions)
+    imported = sub.add_parser(
+        "import", help="merge session bundles into this store (re-importing changes nothing)"
+    )
+    imported.add_argument("bundles", metavar="FILE", type=Path, nargs="+")
+    imported.set_defaults(handler=import_sessions)
     search = sub.add_parser("search", help="full-text search over all turns")
     search.add_argument("query")
     search.add_argument("-n", "--limit", type=int, default=20)
@@ -71,9 +81,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _store():
+    """Every `sessions` action only reads: open read-only, create nothing."""
     from transcripts.store import Store
 
-    return Store()
+    return Store(readonly=True)
 
 
 def list_sessions(args: argparse.Namespace) -> int:
@@ -92,6 +103,7 @@ def list_sessions(args: argparse.Namespace) -> int:
 
 
 def show_session(args: argparse.Namespace) -> int:
+    from agent.terminal_text import strip_control as clean  # older rows may hold raw escapes
     from transcripts.store import UnknownSession
 
     store = _store()
@@ -100,8 +112,10 @@ def show_session(args: argparse.Namespace) -> int:
     except UnknownSession as error:
         raise CommandError(str(error)) from None
     print(
-        f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
-        f"started {session.started_at}, brain {session.brain_at_start}"
+        clean(
+            f"session {session.id}: {session.persona_id} taught by {session.trainee or '-'}, "
+            f"started {session.started_at}, brain {session.brain_at_start}"
+        )
     )
     feedback = {f.turn_id: f for f in store.feedback(session.id)}
     swaps = {}
@@ -111,15 +125,15 @@ def show_session(args: argparse.Namespace) -> int:
         for swap in swaps.pop(turn.idx, []):
             _print_swap(swap)
         speaker = "teacher" if turn.role == "teacher" else f"student [{turn.brain_id}]"
-        print(f"{turn.idx:>3} {speaker}: {turn.text}")
+        print(f"{turn.idx:>3} {clean(speaker)}: {clean(turn.text)}")
         if turn.id in feedback:
             f = feedback[turn.id]
             marks = [f"rated {f.rating}/5" if f.rating else "", "flagged" if f.flagged else ""]
             print(f"      feedback: {' '.join(m for m in marks if m)}".rstrip())
             if f.rewrite:
-                print(f"      a real child would say: {f.rewrite}")
+                print(f"      a real child would say: {clean(f.rewrite)}")
             if f.note:
-                print(f"      note: {f.note}")
+                print(f"      note: {clean(f.note)}")
     for remaining in swaps.values():
         for swap in remaining:
             _print_swap(swap)
@@ -127,14 +141,18 @@ def show_session(args: argparse.Namespace) -> int:
 
 
 def _print_swap(swap) -> None:
+    from agent.terminal_text import strip_control as clean
+
     verdict = "swapped" if swap.accepted else "refused swap"
     reason = f" ({swap.reason})" if swap.reason else ""
-    print(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}")
+    print(clean(f"    — {verdict}: {swap.from_brain} → {swap.to_brain}{reason}"))
 
 
 def export_sessions(args: argparse.Namespace) -> int:
     from transcripts.store import UnknownSession
 
+    if args.bundle:
+        return _export_bundle(args)
     if not args.session_ids and not args.persona:
         raise CommandError("name the sessions to export (IDs) or a persona (--persona ID)")
     store = _store()
@@ -188,7 +206,8 @@ def _checked(build):
 
 
 def _export_dataset(store, args: argparse.Namespace) -> int:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
     from trainers.datasets import BadRows, build_dataset, write_dspy, write_hf, write_openai
 
     if args.output is None:
@@ -202,7 +221,7 @@ def _export_dataset(store, args: argparse.Namespace) -> int:
                 "set is for one: export each persona's sessions separately"
             )
         persona_id = personas[0]
-    library = PersonaLibrary()
+    library = persona_library()
     try:
         library.get(persona_id)
     except UnknownPersona as error:
@@ -235,7 +254,8 @@ def _nothing_to_write(manifest: dict) -> str:
     message = f"no rows to write: {counts['sessions']} session(s) of {manifest['persona_id']} "
     message += "matched the selection"
     if manifest["excluded_sessions"]:
-        message += f", {len(manifest['excluded_sessions'])} left out by --min-rating"
+        left_out = len(manifest["excluded_sessions"])
+        message += f", {left_out} left out (kept out of training, or by --min-rating)"
     if counts["dropped"]:
         message += f", {counts['dropped']} turn(s) dropped"
     return message + ". Fix: widen the selection (see `utta sessions list`)."
@@ -265,3 +285,49 @@ def search_turns(args: argparse.Namespace) -> int:
     for turn in _store().search(args.query, limit=args.limit):
         print(f"session {turn.session_id} turn {turn.idx} {turn.role}: {turn.text}")
     return 0
+
+
+def _export_bundle(args: argparse.Namespace) -> int:
+    from trainers.bundle import bundle, write_bundle
+    from transcripts.store import UnknownSession
+
+    if args.output is None:
+        raise CommandError("--bundle writes a file: add -o FILE")
+    store = _store()
+    try:
+        sessions = [store.session(i) for i in args.session_ids] or store.sessions(
+            persona_id=args.persona
+        )
+    except UnknownSession as error:
+        raise CommandError(str(error)) from None
+    if args.trainee:
+        sessions = [s for s in sessions if s.trainee in args.trainee]
+    document = _checked(
+        lambda: bundle(store, [s.id for s in sessions], pii_patterns=args.pii_pattern)
+    )
+    write_bundle(document, args.output)
+    print(
+        f"wrote {len(sessions)} session(s) of {', '.join(document['trainees']) or 'nobody'} "
+        f"to {args.output} ({document['scrubbed']['total']} redaction(s))"
+    )
+    return 0
+
+
+def import_sessions(args: argparse.Namespace) -> int:
+    from trainers.bundle import BadBundle, import_bundles
+
+    try:
+        report = import_bundles(_store(), args.bundles)
+    except BadBundle as error:
+        raise CommandError(f"{error}\nnothing was imported") from None
+    print(
+        f"imported {len(report.imported)} session(s); {report.unchanged} already here unchanged"
+        + (
+            f"; {len(report.newly_excluded)} now kept out of training"
+            if report.newly_excluded
+            else ""
+        )
+    )
+    for conflict in report.conflicts:
+        print(f"  conflict: {conflict}")
+    return 1 if report.conflicts else 0

@@ -195,10 +195,11 @@ def train_openai(args: argparse.Namespace) -> int:
 
 
 def _require_persona(persona_id: str) -> None:
-    from personas.loader import PersonaLibrary, UnknownPersona
+    from agent.paths import persona_library
+    from personas.loader import UnknownPersona
 
     try:
-        PersonaLibrary().get(persona_id)
+        persona_library().get(persona_id)
     except UnknownPersona as error:
         raise CommandError(str(error), code=2) from None
 

@@ -1,0 +1,155 @@
+"""Number words to digits: "seventy-four" -> 74, "one hundred seven" -> 107.
+
+The reader works on digits only, so a teacher who writes numbers out gets the same answer as
+one who types them. Each converted span remembers how it was spoken (hundreds, then the rest),
+which is what a child who writes "one hundred seven" as 1007 works from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)?|\d+|[^\sa-z\d]+|\s+")
+# A lone "one" is usually a pronoun ("which one is bigger"); it is a number only next to an
+# operation word or another number.
+_OPERATOR_WORDS = frozenset(
+    "plus minus add added take takes subtract equals times and more less + - = than from".split()
+)
+
+
+@dataclass(frozen=True)
+class SpokenNumber:
+    """A number the teacher wrote in words: its value and how it was said."""
+
+    value: int
+    hundreds: int
+    """The hundreds said ("three hundred" -> 300), 0 if none."""
+    rest: int
+    """What came after the hundreds ("forty two" -> 42)."""
+    words: str
+
+
+def _word_value(word: str) -> tuple[str, int] | None:
+    if word in _UNITS:
+        return "unit", _UNITS[word]
+    if word in _TENS:
+        return "tens", _TENS[word]
+    if word == "hundred":
+        return "hundred", 100
+    if "-" in word:
+        tens, _, unit = word.partition("-")
+        if tens in _TENS and unit in _UNITS and _UNITS[unit] < 10:
+            return "unit", _TENS[tens] + _UNITS[unit]
+    return None
+
+
+def normalize(text: str) -> tuple[str, list[SpokenNumber]]:
+    """``text`` lower-cased with number words replaced by digits, and the spoken numbers."""
+    tokens = _WORD.findall(text.lower().replace("\u2019", "'"))
+    out: list[str] = []
+    spoken: list[SpokenNumber] = []
+    i = 0
+    while i < len(tokens):
+        number = _read_number(tokens, i)
+        if number is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        end, value, hundreds, rest, words = number
+        if words in ("one", "a") and not _near_operator(tokens, i, end):
+            out.append(tokens[i])
+            i += 1
+            continue
+        out.append(str(value))
+        spoken.append(SpokenNumber(value, hundreds, rest, words))
+        i = end
+    return "".join(out), spoken
+
+
+def _near_operator(tokens: list[str], start: int, end: int) -> bool:
+    before = [t for t in tokens[:start] if t.strip()][-1:]
+    after = [t for t in tokens[end:] if t.strip()][:1]
+    return any(t in _OPERATOR_WORDS or t.isdigit() for t in before + after)
+
+
+def _read_number(tokens: list[str], start: int) -> tuple[int, int, int, int, str] | None:
+    """(end index, value, hundreds, rest, words) of a number in words starting at ``start``."""
+    i = start
+    hundreds = rest = 0
+    seen_any = False
+    used: list[str] = []
+    last_end = start
+
+    def skip_space(j: int) -> int:
+        while j < len(tokens) and not tokens[j].strip():
+            j += 1
+        return j
+
+    word = tokens[i] if i < len(tokens) else ""
+    if word == "a" and skip_space(i + 1) < len(tokens) and tokens[skip_space(i + 1)] == "hundred":
+        hundreds = 100
+        used += ["a", "hundred"]
+        i = skip_space(i + 1) + 1
+        last_end = i
+        seen_any = True
+    else:
+        parsed = _word_value(word)
+        if parsed is None or parsed[0] == "hundred":
+            return None
+        kind, value = parsed
+        j = skip_space(i + 1)
+        if kind == "unit" and value < 10 and j < len(tokens) and tokens[j] == "hundred":
+            hundreds = value * 100
+            used += [word, "hundred"]
+            i = j + 1
+        else:
+            rest = value
+            used.append(word)
+            i += 1
+            if kind == "tens":
+                k = skip_space(i)
+                unit = _word_value(tokens[k]) if k < len(tokens) else None
+                if unit and unit[0] == "unit" and unit[1] < 10 and unit[1] > 0:
+                    rest += unit[1]
+                    used.append(tokens[k])
+                    i = k + 1
+        last_end = i
+        seen_any = True
+    if hundreds and not rest:
+        j = skip_space(i)
+        if j < len(tokens) and tokens[j] == "and":
+            j = skip_space(j + 1)
+        parsed = _word_value(tokens[j]) if j < len(tokens) else None
+        if parsed and parsed[0] in ("unit", "tens"):
+            rest = parsed[1]
+            used.append(tokens[j])
+            i = j + 1
+            if parsed[0] == "tens":
+                k = skip_space(i)
+                unit = _word_value(tokens[k]) if k < len(tokens) else None
+                if unit and unit[0] == "unit" and 0 < unit[1] < 10:
+                    rest += unit[1]
+                    used.append(tokens[k])
+                    i = k + 1
+            last_end = i
+    if not seen_any:
+        return None
+    return last_end, hundreds + rest, hundreds, rest, " ".join(used)
+
+
+def face_value_writing(number: SpokenNumber) -> str:
+    """How a child who writes each spoken part as it sounds writes it: 100 and 7 -> "1007"."""
+    if number.hundreds and number.rest:
+        return f"{number.hundreds}{number.rest}"
+    return str(number.value)

@@ -1,0 +1,1 @@
+"""Built-in answer rules. Each module registers its rules in pyproject's ``utta.rules`` group."""
