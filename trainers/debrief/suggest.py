@@ -12,6 +12,8 @@ from trainers.debrief.model import Exchange, MisconceptionTimeline, Suggestion, 
 from trainers.debrief.talk_moves import TalkMove
 
 HOW_MANY = 3
+LONG_MESSAGE = 15
+"""Words in a teacher message that a seven-year-old reads as a lecture."""
 
 
 def quote(text: str | None, limit: int = 70) -> str:
@@ -173,7 +175,8 @@ def _closed_questions(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     if talk.questions >= 2 and talk.closed_questions > talk.open_questions:
         turn, asked = talk.question_examples.get("closed", (None, ""))
         reply = ctx.said(turn) if turn else None
-        follow = f"How did you get {reply.strip().rstrip('?.!')}?" if reply else "How do you know?"
+        numbers = _numbers(reply)
+        follow = f"How did you get {numbers[-1]}?" if numbers else "How do you know?"
         text = (
             f"{talk.closed_questions} of your {talk.questions} questions had one right answer "
             f"(turn {turn}: {quote(asked)}). After {ctx.child} answers, press for the reasoning: "
@@ -186,6 +189,8 @@ def _talk_share(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     talk = ctx.talk
     if talk.teacher_word_share > 0.75 and ctx.exchanges:
         longest = max(ctx.exchanges, key=lambda e: len(e.teacher.split()))
+        if len(longest.teacher.split()) < LONG_MESSAGE:
+            return  # a seven-year-old types little: short turns on both sides are fine
         text = (
             f"You said {talk.teacher_word_share:.0%} of the words; at turn {longest.turn} your "
             f"message ran to {len(longest.teacher.split())} words ({quote(longest.teacher, 50)}). "

@@ -16,6 +16,9 @@ from personas.schema import Misconception, Persona
 from trainers.debrief.model import Exchange, MisconceptionTimeline, MoveEvent
 from trainers.debrief.talk_moves import TalkMove
 
+# The child model records every message on a misconception; these kinds are not attempts to
+# teach it, so when they do not help they are left off the timeline.
+NOT_TEACHING_KINDS = frozenset({"question", "praise", "other"})
 # Talk moves that try to teach: a turn with one of these on a held misconception that moved no
 # counter is shown as a move that did not count.
 TEACHING_LABELS = ("model", "ask_check", "telling", "reconsider")
@@ -141,6 +144,8 @@ def _event(
         # ineffective); for the trainee a move counts when it helped: its effect, or the
         # effective counter, says so.
         helped = last_move.get("effect") == "effective" or effective > 0
+        if not helped and last_move.get("kind") in NOT_TEACHING_KINDS:
+            return None
         return MoveEvent(
             exchange.turn,
             exchange.teacher,
