@@ -178,6 +178,10 @@ def main() -> None:
                 f"{sfs:>6.2f}"
             )
         print(f"{persona_id:<8} {'(d) known facts':<24} {entry['d']:>9.2f}")
+    print(
+        "probe lines found in the recognizer's labeled set: "
+        f"{results['probe_lines_in_recognizer_labeled_set']}"
+    )
     o = results["overall"]
     print(
         f"overall: (a) {o['a']:.3f} (b) {o['b']:.3f} (c) {o['c']:.3f} (d) {o['d']:.3f} "

@@ -468,7 +468,7 @@ _THING_CUES = frozenset(
     ]
 )
 _CHITCHAT = [
-    "I have a big box of {cue} at home.",
+    "My cousin keeps a big box of {cue} at her house.",
     "My little brother always talks about {cue} at dinner.",
     "Do you ever play with {cue} at recess?",
 ]
