@@ -13,6 +13,7 @@ from agent.child.numbers import normalize
 from agent.child.probes import PROBLEMS, in_words, reply_says
 from agent.child.reader import read_question
 from agent.child.registry import _BUILT_IN, RuleError, build_rule, check_persona, rule_names
+from agent.child.rules.base import Rule, RuleAnswer
 from agent.child.think import think
 from agent.state import StudentState
 from personas.loader import PersonaLibrary
@@ -275,3 +276,48 @@ def test_the_state_carries_the_answer_and_the_move_and_describes_them(library):
     assert StudentState.from_dict(data) == state
     why = state.after_teacher(maya, "How did you get that?")
     assert why.answer.mode == "explain" and why.answer.value == "43"
+
+
+class CountsOnIncludingFirst(Rule):
+    """A rule about small sums a child otherwise knows: 3 + 2 -> "3, 4" -> 4."""
+
+    name = "counts-on-including-first"
+    kinds = frozenset({"arithmetic"})
+    covers_known_facts = True
+
+    def answer(self, question):
+        a, b = question.get("a"), question.get("b")
+        if question.get("op") != "+":
+            return None
+        return RuleAnswer(str(a + b - 1), f"counted on from {a} including it", f"{a} then more")
+
+
+def test_a_persona_can_say_otherwise_about_known_facts(library, monkeypatch):
+    """A rule marked covers_known_facts answers sums within 20 while held, and a rule added
+    through the registry table is found like a built-in one."""
+    from agent.child import registry
+    from agent.child import think as thinking
+    from personas.schema import RuleSpec
+
+    monkeypatch.setitem(
+        registry._BUILT_IN,
+        "counts-on-including-first",
+        "tests.test_child_model:CountsOnIncludingFirst",
+    )
+    for cached in (registry._targets, registry.rule_class, thinking._rule):
+        cached.cache_clear()
+    maya = library.get("maya")
+    m = maya.misconception("smaller-from-larger")
+    counting = m.model_copy(update={"rule": RuleSpec(name="counts-on-including-first")})
+    topic = maya.knowledge[1].model_copy(update={"misconceptions": [counting]})
+    knowledge = [maya.knowledge[0], topic, maya.knowledge[2]]
+    persona = maya.model_copy(update={"knowledge": knowledge})
+    try:
+        held = think(persona, lambda _id: True, "What is 3 + 2?")
+        assert held.value == "4" and held.misconception == "smaller-from-larger"
+        learned = think(persona, lambda _id: False, "What is 3 + 2?")
+        assert learned.value == "5"
+        assert think(maya, lambda _id: True, "What is 3 + 2?").value == "5"  # maya knows it
+    finally:
+        for cached in (registry._targets, registry.rule_class, thinking._rule):
+            cached.cache_clear()

@@ -109,14 +109,34 @@ def answer_question(
 ) -> Answer | None:
     if question is None:
         return None
+    misconceptions = sorted(persona.misconceptions, key=lambda m: m.id != active)
+    early = _by_misconception(persona, holds, question, misconceptions, facts_only=True)
+    if early is not None:
+        return early
     known = _known_fact(question)
     if known is not None:
         return known
-    misconceptions = sorted(persona.misconceptions, key=lambda m: m.id != active)
+    answer = _by_misconception(persona, holds, question, misconceptions, facts_only=False)
+    if answer is not None:
+        return answer
+    return _beyond(question)
+
+
+def _by_misconception(
+    persona: Persona,
+    holds: Callable[[str], bool],
+    question: Question,
+    misconceptions: list[Misconception],
+    *,
+    facts_only: bool,
+) -> Answer | None:
+    """The answer by the first misconception whose rule (held or correct) answers it."""
     for m in misconceptions:
         held = holds(m.id)
         rule = rule_for(m, held)
         if rule is None or not rule.applies(question):
+            continue
+        if facts_only and not (held and rule.covers_known_facts):
             continue
         said = rule.answer(question)
         if said is None:
@@ -134,7 +154,7 @@ def answer_question(
             says=said.says,
             kind=question.kind,
         )
-    return _beyond(question)
+    return None
 
 
 def _arithmetic() -> Any:
