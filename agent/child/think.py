@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
-from agent.child.reader import Question, is_question, read_question
+from agent.child.reader import Question, read_question
 from agent.child.registry import build_rule
 from personas.schema import Misconception, Persona
 
@@ -28,9 +28,11 @@ _WHY = re.compile(
     r"tell me how|tell me why|show me how|can you explain|what did you do)\b|"
     r"\bwhy\b.*\?\s*$"
 )
+# Asking the last problem again ("are you sure?", "so what is it now?"), not a new topic.
 _AGAIN = re.compile(
-    r"\b(sure|again|now|answer|so what|what is it|what's it|blank|check|"
-    r"still|this time|redo|one more time|think)\b|^\s*(so|then|and|ok so|okay so)\b"
+    r"\b(are you sure|sure\?|again|the answer|your answer|so what|what is it|what's it|"
+    r"now what|what about now|how about now|blank|check|redo|one more time|still think|"
+    r"still say|think now)\b|^\s*(so|then|ok so|okay so|now)\b"
 )
 
 
@@ -98,7 +100,8 @@ def think(
             return None
         if _WHY.search(lowered):
             return replace(again, mode="explain")
-        if _AGAIN.search(lowered) and is_question(message) and not re.search(r"\d", message):
+        asks_again = "?" in message or re.search(r"\bagain\b", lowered)
+        if _AGAIN.search(lowered) and asks_again and not re.search(r"\d", message):
             return again
         return None
     return answer_question(persona, holds, question, active)
