@@ -35,6 +35,13 @@ _ASKS_TO_DO = re.compile(
     r"stand|weigh|grow|keep|here is|here are|here's)\b",
     re.IGNORECASE,
 )
+# "We can put a plant in a pot...", "you could trade...": a shared activity, also something to do.
+_WE_DO = re.compile(
+    r"(?:^|[.!?]\s+)(?:we|you|let's|lets)\s+(?:can|could|will|should|are going to|'ll|might)\b",
+    re.IGNORECASE,
+)
+# Above this confidence the recognizer's teaching verdict stands even for a plain statement.
+_SURE_TEACHING = 0.7
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 # Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
 # verdict is ~0.1, a clear one above 0.6).
@@ -49,6 +56,15 @@ def _mentions(text: str, cues: list[str]) -> bool:
         for cue in cues
         if cue.strip()
     )
+
+
+def _gives_nothing_to_do(message: str, verdict: Any) -> bool:
+    """A teaching move gives the child something to do, look at or answer. A statement with no
+    question and no request ("My cousin keeps a box of sticks at her house") is a remark, unless
+    the recognizer is sure it is teaching (a demonstration: "I put 3 cubes on each side")."""
+    if verdict.confidence >= _SURE_TEACHING:
+        return False
+    return "?" not in message and not _ASKS_TO_DO.search(message) and not _WE_DO.search(message)
 
 
 def classify(message: str) -> Any:
@@ -90,6 +106,25 @@ class _Told:
     @property
     def why(self) -> str:
         return f"it states the answer without giving the child anything to do ({self.original.why})"
+
+
+@dataclass(frozen=True)
+class _Remark:
+    """A teaching verdict on a statement that gives the child nothing to do: not counted."""
+
+    original: Any
+    kind: str = "other"
+
+    @property
+    def confidence(self) -> float:
+        return self.original.confidence
+
+    @property
+    def why(self) -> str:
+        return (
+            "a remark that gives the child nothing to do, look at or answer "
+            f"({self.original.kind}?: {self.original.why})"
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +194,8 @@ class StudentState:
             verdict = _Asked(verdict)
         elif verdict.kind in TEACHING_KINDS and self._states_the_answer(message):
             verdict = _Told(verdict)
+        elif verdict.kind in TEACHING_KINDS and _gives_nothing_to_do(message, verdict):
+            verdict = _Remark(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
@@ -174,6 +211,12 @@ class StudentState:
             mood = "bored"
         moved = replace(self, misconceptions=entries, mood=mood, active=active)
         answer = think(persona, moved.holds, message, active=active, previous=self.last_question)
+        resolved = active is not None and self.holds(active) and not moved.holds(active)
+        if answer is None and resolved and self.last_question:
+            # the moment it clicks: the child sees the last problem the right way
+            again = think(persona, moved.holds, self.last_question, active=active)
+            if again is not None and again.misconception == active:
+                answer = replace(again, mode="realize")
         asked = answer.question if answer is not None else self.last_question
         return replace(
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
@@ -277,6 +320,11 @@ class StudentState:
                 )
             elif answer.value is None:
                 parts.append("You do not know the answer to this; say so or guess, briefly.")
+            elif answer.mode == "realize":
+                parts.append(
+                    f"What the teacher just showed you makes it click: the answer to the last "
+                    f"problem is {answer.value} ({answer.why}). Say so, surprised, in a few words."
+                )
             else:
                 because = (
                     f"because you still believe it ({answer.why})"

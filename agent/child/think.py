@@ -53,7 +53,8 @@ class Answer:
     kind: str = ""
     """The question's kind (``Question.kind``)."""
     mode: str = "answer"
-    """``answer`` a question, ``explain`` the last answer, ``guess`` beyond what it knows."""
+    """``answer`` a question, ``explain`` the last answer, ``guess`` beyond what it knows,
+    ``realize`` the last problem seen the right way the moment a misconception resolves."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -92,6 +92,14 @@ class Voice:
                 f"{value} {self.because} {says}",
                 f"{opener} {says}",
             ]
+        elif answer.mode == "realize" and value is not None:
+            lines = [
+                f"oh {value}",
+                f"ohh its {value}",
+                f"wait {value}!",
+                f"oh. {says}",
+                f"oh so its {value}",
+            ]
         elif value is None:
             lines = [
                 "idk",
