@@ -29,10 +29,12 @@ _CHECK = re.compile(
 )
 # A sentence that tells the child to do something: then a story problem comes with an activity.
 _ASKS_TO_DO = re.compile(
-    r"(?:^|[.!?]\s+)(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|"
-    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|"
-    r"compare|swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|"
-    r"stand|weigh|grow|keep|here is|here are|here's)\b",
+    r"(?:^|[.!?:]\s+)(?:(?:now|then|next|first|ok|okay|so|and|alright|great|good|this time)"
+    r",?\s+)?(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|start|"
+    r"begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|compare|"
+    r"swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|stand|"
+    r"weigh|grow|keep|jump|hop|skip|move|split|break|cut|fill|bundle|group|stack|match|point|"
+    r"circle|write|read|say|tell|think|listen|feel|push|roll|here is|here are|here's)\b",
     re.IGNORECASE,
 )
 # "We can put a plant in a pot...", "you could trade...": a shared activity, also something to do.
