@@ -42,6 +42,15 @@ _WE_DO = re.compile(
     r"(?:^|[.!?]\s+)(?:we|you|let's|lets)\s+(?:can|could|will|should|are going to|'ll|might)\b",
     re.IGNORECASE,
 )
+# Talk about the teacher's or someone's life: chit-chat whatever objects it names.
+_PERSONAL = re.compile(
+    r"\b(at (?:my|her|his|your|their|our) (?:house|home|place)|at home|in (?:my|her|his|your) "
+    r"room|my (?:cousin|brother|sister|mom|dad|mother|father|family|friend|son|daughter|kids|"
+    r"grandma|grandpa|uncle|aunt|dog|cat)|last (?:night|week|weekend|summer)|on the weekend|"
+    r"when i was|at recess|for lunch|at dinner|birthday|do you (?:like|ever)|"
+    r"your (?:favorite|favourite))\b",
+    re.IGNORECASE,
+)
 # Above this confidence the recognizer's teaching verdict stands even for a plain statement.
 _SURE_TEACHING = 0.7
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
@@ -61,12 +70,15 @@ def _mentions(text: str, cues: list[str]) -> bool:
 
 
 def _gives_nothing_to_do(message: str, verdict: Any) -> bool:
-    """A teaching move gives the child something to do, look at or answer. A statement with no
-    question and no request ("My cousin keeps a box of sticks at her house") is a remark, unless
-    the recognizer is sure it is teaching (a demonstration: "I put 3 cubes on each side")."""
-    if verdict.confidence >= _SURE_TEACHING:
+    """A teaching move gives the child something to do, look at or answer. Talk about someone's
+    life ("my cousin keeps a box of sticks at her house", "do you play with cubes at recess?")
+    is chit-chat; a statement with no question and no request is a remark unless the recognizer
+    is sure it is teaching (a demonstration: "here I have 5 ten-rods and 2 cubes")."""
+    if _ASKS_TO_DO.search(message) or _WE_DO.search(message):
         return False
-    return "?" not in message and not _ASKS_TO_DO.search(message) and not _WE_DO.search(message)
+    if _PERSONAL.search(message) and read_question(message) is None:
+        return True  # about someone's life, not the problem: chit-chat, even as a question
+    return verdict.confidence < _SURE_TEACHING and "?" not in message
 
 
 def classify(message: str) -> Any:

@@ -321,3 +321,32 @@ def test_a_persona_can_say_otherwise_about_known_facts(library, monkeypatch):
     finally:
         for cached in (registry._targets, registry.rule_class, thinking._rule):
             cached.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I have a big box of blocks at home.",
+        "no blocks needed, it's 25",
+        "My cousin keeps a big box of base-ten rods at her house.",
+        "The answer is 25, you have to regroup.",
+        "Do you like to draw horses?",
+    ],
+)
+def test_traps_with_cue_words_do_not_count_as_teaching(library, line):
+    maya = library.get("maya")
+    state = StudentState.initial(maya).after_teacher(maya, "What is 52 - 27?")
+    after = state.after_teacher(maya, line)
+    assert after.misconceptions["smaller-from-larger"].effective_moves == 0, after.last_move
+    assert after.holds("smaller-from-larger")
+
+
+def test_asking_problems_teaches_nothing(library):
+    """Posing problems, even many different ones, is not teaching."""
+    maya = library.get("maya")
+    state = StudentState.initial(maya)
+    rng = random.Random(3)
+    for _ in range(8):
+        a, b = rng.randint(50, 99), rng.randint(11, 49)
+        state = state.after_teacher(maya, f"What is {a} - {b}?")
+    assert state.misconceptions["smaller-from-larger"].effective_moves == 0
