@@ -112,6 +112,8 @@ class Voice:
             ]
         elif answer.mode == "guess":
             lines = [f"{opener} {value}?", f"{value}?", f"{value} i think", f"maybe {value}?"]
+        elif value in ("yes", "no", "true", "false") and says:
+            lines = [f"{value} {says}", value, f"{opener} {value}", f"{value}. {says}"]
         elif answer.held and answer.misconception:
             # sure of the wrong idea: short, and the way the child explains it comes later
             unsure = f"{value}?" if self.question_mark else value
