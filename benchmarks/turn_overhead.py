@@ -1,12 +1,14 @@
 """What the agent adds to a turn: StudentAgent.reply vs a direct openai-client call.
 
-    .venv/bin/python benchmarks/turn_overhead.py [--rounds 25]
+    .venv/bin/python benchmarks/turn_overhead.py [--rounds 60] [--runs 5] [--profile]
 
 Both stream the same messages (the agent's own request, built once) from the same real vLLM
 server with the same sampling (greedy, fixed token budget); the agent also updates the student
 state and memory and commits both turns to a real SQLite transcript. Calls are interleaved, in
-alternating order, so drift hits both alike. Target: ≤ 5 % overhead (median).
-Writes benchmarks/results/turn_overhead.json.
+alternating order, so drift hits both alike. Target: ≤ 5 % overhead (median). ``--runs`` repeats
+the measurement on the same server and reports the spread of the paired medians over runs;
+``--profile`` writes a cProfile of the agent's turns to benchmarks/results/turn_overhead.prof
+(the agent's own work, not the server's). Writes benchmarks/results/turn_overhead.json.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ MESSAGE = "what is 3 plus 2?"
 MAX_TOKENS = 32
 
 
-async def measure(rounds: int, served, db: Path) -> dict[str, float]:
+async def measure(
+    rounds: int, served, db: Path, profiler=None, sqlite_sync: str | None = None
+) -> dict[str, float]:
     from openai import AsyncOpenAI
 
     from agent.brain import BrainRequest
@@ -46,6 +50,8 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
         max_tokens=MAX_TOKENS,
     )
     store = Store(db)
+    if sqlite_sync:  # compare with the store's own setting (NORMAL), e.g. FULL as before
+        store.db.execute(f"PRAGMA synchronous = {sqlite_sync}")
     agent = StudentAgent(persona, brain, recorder=SessionRecorder.start(store, "zoe", "b", "a"))
     state = StudentState.initial(persona).after_teacher(persona, MESSAGE)
     messages = BrainRequest(persona, state, [], MESSAGE).as_chat_messages()
@@ -66,7 +72,13 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
     async def through_agent() -> str:
         agent.memory = ConversationMemory()  # the same prompt every round
         agent.state = StudentState.initial(persona)
-        return await agent.reply(MESSAGE)
+        if profiler is None:
+            return await agent.reply(MESSAGE)
+        profiler.enable()
+        try:
+            return await agent.reply(MESSAGE)
+        finally:
+            profiler.disable()
 
     for _ in range(3):  # warm-up
         await direct()
@@ -102,13 +114,55 @@ async def measure(rounds: int, served, db: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=1, help="repeat, for the spread over runs")
+    parser.add_argument("--profile", action="store_true", help="cProfile the agent's turns")
+    parser.add_argument(
+        "--sqlite-sync",
+        choices=["NORMAL", "FULL"],
+        action="append",
+        default=[],
+        help="run with this transcript sync setting (repeat to compare; default: the store's)",
+    )
     args = parser.parse_args()
-    with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
-        results = asyncio.run(measure(args.rounds, served, Path(tmp) / "bench.db"))
-    for name, value in results.items():
-        print(f"{name:<32} {value:.4f}" if isinstance(value, float) else f"{name:<32} {value}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    runs = []
+    with served_tiny_model() as served, tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            for sync in args.sqlite_sync or [None]:
+                db = Path(tmp) / f"bench-{run}-{sync}.db"
+                result = asyncio.run(measure(args.rounds, served, db, profiler, sync))
+                runs.append({"sqlite sync": sync or "store default", **result})
+                for name, value in runs[-1].items():
+                    shown = f"{value:.4f}" if isinstance(value, float) else value
+                    print(f"{name:<32} {shown}")
+                print()
+    results: dict = dict(runs[0]) if len(runs) == 1 else {"runs": runs}
+    if len(runs) > 1:
+        for sync in sorted({r["sqlite sync"] for r in runs}):
+            mine = [r for r in runs if r["sqlite sync"] == sync]
+            for key in ("median paired overhead (%)", "overhead of medians (%)"):
+                values = [r[key] for r in mine]
+                spread = {
+                    "median": statistics.median(values),
+                    "min": min(values),
+                    "max": max(values),
+                }
+                results[f"{key} over {len(mine)} runs, sync {sync}"] = spread
+                print(
+                    f"sync {sync:<13} {key:<28} median {spread['median']:+.2f}  "
+                    f"range {spread['min']:+.2f} .. {spread['max']:+.2f}"
+                )
+    if profiler is not None:
+        import pstats
+
+        profiler.dump_stats(out / "turn_overhead.prof")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     (out / "turn_overhead.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -16,7 +16,18 @@ DATA = Path(__file__).parent / "data" / "personas"
 def test_help_lists_every_command(capsys) -> None:
     assert main([]) == 0
     out = capsys.readouterr().out
-    for command in ("chat", "run", "personas", "sessions", "brains", "serve", "keys", "train"):
+    for command in (
+        "chat",
+        "run",
+        "personas",
+        "sessions",
+        "brains",
+        "serve",
+        "keys",
+        "train",
+        "score",
+        "eval",
+    ):
         assert command in out
 
 

@@ -41,6 +41,8 @@ from tui.cli import main
 
 SMALL_PERSONA = Path(__file__).parent / "data" / "personas" / "valid.yaml"
 ADULT = "Therefore we regroup the tens, as the algorithm requires."
+# An LLM imitating a child: breaks no persona rule; the child-likeness part of the score fails it.
+LLM_KID = "Ooh! Four tens!"
 SESSIONS = [  # seed 0 holds out the first session for validation
     [("hi maya", "hi"), ("what is 52 minus 27?", "35"), ("use the number line", "ok")],
     [("can you show 52 with blocks?", "5 tens"), ("how many tens in 40?", "4"),
@@ -53,8 +55,8 @@ ANSWERS = {
     "what is 52 minus 27?": "um 35?",
     "use the number line": "ok i jump",
     "can you show 52 with blocks?": ADULT,
-    "how many tens in 40?": "4 tens",
-    "what is 30 minus 12?": "um 22",
+    "how many tens in 40?": LLM_KID,
+    "what is 30 minus 12?": "22",
     "hello again": "hey",
     "what is 61 minus 25?": "is it 44",
     "good morning": "morning",
@@ -145,13 +147,14 @@ async def test_bootstrap_saves_registers_and_the_reloaded_brain_answers(
     )  # fmt: skip
 
     # The program: two of the LM's replies that passed the metric (the lecture, asked first,
-    # did not), topped up with a logged reply.
+    # did not, nor did the LLM's child imitation), topped up with a logged reply.
     assert any("blocks" in call["messages"][-1]["content"] for call in teacher.history)
     assert result.program_path.name == "program.json"
     assert result.program_path.parent == result.out_dir
     replies = demo_replies(result.program_path)
     assert result.demos == len(replies) == 3 and ADULT not in replies
-    assert replies[:2] == ["4 tens", "um 22"]
+    assert LLM_KID not in replies
+    assert replies[:2] == ["22", "hey"]
     assert replies[2] in {reply for session in SESSIONS[1:] for _, reply in session}
     manifest = json.loads((result.out_dir / MANIFEST_FILE).read_text())
     config = json.loads((result.out_dir / CONFIG_FILE).read_text())
@@ -304,10 +307,13 @@ def test_gepa_metric_explains_the_score(maya: Persona) -> None:
     )  # fmt: skip
 
     lecture = metric(gold, dspy.Prediction(student_reply=ADULT), None, "reply", None)
-    child = metric(gold, dspy.Prediction(student_reply="um 35?"), None, "reply", None)
+    child = metric(gold, dspy.Prediction(student_reply="35"), None, "reply", None)
+    imitation = metric(gold, dspy.Prediction(student_reply=LLM_KID), None, "reply", None)
 
     assert lecture.score < 0.5 <= child.score
+    assert imitation.score < 0.5
     assert "adult words" in lecture.feedback and "'35'" in lecture.feedback
+    assert "child_likeness" in imitation.feedback and "reads like an LLM" in imitation.feedback
 
 
 @pytest.mark.parametrize(("optimizer", "prompt_format"), [("mipro", "chat"), ("gepa", "fields")])

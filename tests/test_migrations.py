@@ -14,7 +14,8 @@ EXPECTED_COLUMNS = {
     "_migrations": ["name", "applied_at"],
     "sessions": [
         "id", "persona_id", "trainee", "started_at", "ended_at", "brain_at_start",
-        "student_state",
+        "student_state", "uuid", "title", "exclude_from_training", "origin_machine",
+        "imported_at",
     ],
     "turns": [
         "id", "session_id", "idx", "role", "text", "brain_id", "latency_ms", "prompt_tokens",
@@ -142,3 +143,22 @@ def test_a_failing_migration_leaves_nothing_behind(
     assert "half_done" not in database.table_names()
     assert "m999_broken" not in applied_migrations(database)
     assert applied_migrations(database) == [fn.__name__ for fn in MIGRATIONS]
+
+
+def test_sessions_from_before_uuids_get_distinct_ones_and_stay_in_training(tmp_path: Path) -> None:
+    database = open_database(tmp_path / "old.db")
+    database["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+    before = [fn for fn in MIGRATIONS if fn.__name__ < "m008"]
+    for fn in before:
+        fn(database)
+        database["_migrations"].insert({"name": fn.__name__, "applied_at": "then"})
+    for number in (1, 2):
+        database["sessions"].insert(
+            {"id": number, "persona_id": "p", "trainee": "t", "started_at": "x",
+             "brain_at_start": "b"}
+        )  # fmt: skip
+
+    assert "m008_session_management" in migrate(database)
+    rows = list(database["sessions"].rows)
+    assert len({row["uuid"] for row in rows}) == 2 and all(row["uuid"] for row in rows)
+    assert [row["exclude_from_training"] for row in rows] == [0, 0]

@@ -122,12 +122,24 @@ async def test_kill_9_after_a_reply_loses_nothing_and_resume_continues(utta_home
 
 
 async def test_resume_offers_back_a_message_that_never_got_its_reply(tmp_path: Path) -> None:
+    """D7: the unanswered message stays logged until it is re-sent; quitting first loses nothing
+    and a session whose only turn is that message still exists."""
     db = tmp_path / "t.db"
     store = Store(db)
     session_id = store.start_session("maya", "kim", "offline")
     store.add_turn(session_id, "teacher", "What is 52 - 27?")  # then the process died
+    for _ in range(2):  # resume, quit without sending; twice
+        async with make_app(db, resume=session_id).run_test() as pilot:
+            screen = chat(pilot.app)
+            await wait_until(pilot, lambda s=screen: s.practice is not None)
+            assert screen.query_one("#teacher-input", Input).value == "What is 52 - 27?"
+            assert not [b for b in screen.query(Bubble) if b.role == "teacher"]  # not as sent
+            await pilot.press("ctrl+q")
+        assert [t.text for t in store.turns(session_id)] == ["What is 52 - 27?"]
     async with make_app(db, resume=session_id).run_test() as pilot:
         screen = chat(pilot.app)
         await wait_until(pilot, lambda: screen.practice is not None)
-        assert screen.query_one("#teacher-input", Input).value == "What is 52 - 27?"
-        assert store.turns(session_id) == []
+        await pilot.press("enter")  # re-sent as it was
+        await wait_until(pilot, lambda: len(store.turns(session_id)) == 2 and not screen.replying)
+    assert [t.role for t in store.turns(session_id)] == ["teacher", "student"]
+    assert store.turns(session_id)[0].text == "What is 52 - 27?"

@@ -152,7 +152,7 @@ async def test_brain_swaps_are_logged_accepted_or_refused(store: Store) -> None:
     assert [t.brain_id for t in store.turns(recorder.session_id)] == [None, "offline", None, "gpt"]
 
 
-async def test_resume_continues_the_session_and_withdraws_a_dangling_message(
+async def test_resume_continues_the_session_and_keeps_a_dangling_message_until_resent(
     store: Store,
 ) -> None:
     persona = make_persona()
@@ -165,6 +165,8 @@ async def test_resume_continues_the_session_and_withdraws_a_dangling_message(
     with Store(store.path) as reopened:
         resumed = SessionRecorder.resume(reopened, recorder.session_id)
         assert resumed.unanswered == "Use the blocks"
+        assert reopened.turns(recorder.session_id)[-1].text == "Use the blocks"  # still logged
+        assert [t.role for t in resumed.answered_turns()] == ["teacher", "student"]
         assert resumed.exchanges() == [("What is 52 minus 17?", "45")]
         state = StudentState.from_dict(resumed.latest_state())
         assert state == agent.state

@@ -71,6 +71,7 @@ __all__ = [
 FLAGGED = "flagged without rewrite"
 DUPLICATE = "duplicate"
 UNANSWERED = "teacher message never answered"
+KEPT_OUT = "kept out of training"
 
 
 @dataclass
@@ -265,9 +266,10 @@ def _bound(value: str | None, end: bool) -> str | None:
 def select_sessions(
     store: Store, selection: Selection
 ) -> tuple[list[SessionRow], list[dict[str, Any]]]:
-    """The sessions ``selection`` picks, oldest first, and those ``min_rating`` left out (as
-    ``{"session_id", "reason"}``). Raises ``UnknownSession`` for an unknown explicit id and
-    :class:`ValueError` for a date that is not ISO."""
+    """The sessions ``selection`` picks, oldest first, and those left out (as
+    ``{"session_id", "reason"}``): marked "keep out of training", or below ``min_rating``.
+    Raises ``UnknownSession`` for an unknown explicit id and :class:`ValueError` for a date
+    that is not ISO."""
     since, until = _bound(selection.since, end=False), _bound(selection.until, end=True)
     if selection.session_ids:
         sessions = [
@@ -275,8 +277,11 @@ def select_sessions(
         ]
     else:
         sessions = store.sessions(persona_id=selection.persona_id)
-    picked = []
+    picked, kept_out = [], []
     for session in sorted(sessions, key=lambda s: s.id):
+        if session.excluded:  # the trainee marked it "keep out of training"
+            kept_out.append({"session_id": session.id, "reason": KEPT_OUT})
+            continue
         if since is not None and session.started_at < since:
             continue
         if until is not None and session.started_at >= until:
@@ -285,8 +290,8 @@ def select_sessions(
             continue
         picked.append(session)
     if selection.min_rating is None:
-        return picked, []
-    kept, excluded = [], []
+        return picked, kept_out
+    kept, excluded = [], kept_out
     for session in picked:
         latest = {f.turn_id: f for f in store.feedback(session.id)}
         ratings = [f.rating for f in latest.values() if f.rating is not None]

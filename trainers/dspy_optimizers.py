@@ -64,21 +64,12 @@ def feedback_metric(persona: Persona) -> Callable[..., Any]:
     """GEPA's metric: the authenticity score with the components' reasons as feedback."""
     import dspy
 
-    from trainers.metric import score_reply, state_from_description
+    from trainers.metric import score_example
 
     def metric(
         gold: Any, pred: Any, trace: Any = None, pred_name: Any = None, pred_trace: Any = None
     ) -> Any:
-        history = gold.get("history")
-        turns = getattr(history, "messages", history) or []
-        description = gold.get("student_state") or ""
-        score = score_reply(
-            str(getattr(pred, "student_reply", "") or ""),
-            persona,
-            state=state_from_description(description, persona) if description else None,
-            previous_replies=[turn.get("student_reply", "") for turn in turns],
-            teacher_message=str(gold.get("teacher_message") or ""),
-        )
+        score = score_example(gold, str(getattr(pred, "student_reply", "") or ""), persona)
         lost = "; ".join(score.reasons) or "nothing: the reply reads like the child"
         feedback = (
             f"Authenticity {score.total:.2f} of 1. Points lost: {lost}. The child's reply logged "

@@ -1,48 +1,55 @@
-"""How much a reply sounds like the persona's second-grader: a rule-based score in [0, 1].
+"""How much a reply sounds like the persona's second-grader: a score in [0, 1].
 
-Built from /work/shared/SECOND_GRADE.md: real grade-2 chat turns are a few words, everyday
-vocabulary, no capitals or tidy punctuation; LLM-simulated students are verbose and technical,
-talk like teachers or assistants, drop a misconception at the first correction and repeat
-themselves. Six components, each a score in [0, 1] with a reason:
+Two parts. **Child-likeness** (:mod:`trainers.childlike`): the calibrated probability that a real
+child typed the reply, learned from real children's typed tutoring turns against LLM students,
+LLM imitations of children and the project's own brains; it separates a real "yes" from an
+LLM's "Yes!" and "is it 25?" from a child's "is it 8". **The persona's rules**
+(:mod:`trainers.metric_components`), each a score in [0, 1] with a reason:
 
 =====================  ==========================================================================
 ``length``             words within the persona's ``speech.words_per_turn``; soft penalty above
                        ``max``, strong above twice ``max`` (0 at three times)
-``reading_level``      a Flesch–Kincaid grade (vowel-group syllables, shrunk toward a child's
-                       average for very short replies) and word length
+``reading_level``      a Flesch–Kincaid grade and word length (stretched letters, "yesssss",
+                       count once)
 ``vocabulary``         no adult or teacherly words and phrases, no assistant-isms
-``in_character``       no role confusion (speaking as the teacher, "the student"), no markdown,
-                       lists or emoji floods, no adult punctuation and capitals
-``misconception``      does not resolve a misconception the ``state`` still holds: near an
-                       ``understood`` example of it, words only its understood examples use, or
-                       "oh i get it now"
-``repetition``         not a repeat of ``previous_replies`` (short answers like "ok" a little,
-                       whole sentences a lot)
+``in_character``       no role confusion, markdown, emoji floods, adult punctuation or capitals
+``misconception``      does not resolve a misconception the ``state`` still holds (near an
+                       ``understood`` example of it, or "oh i get it now")
+``answer``             gives the child model's answer (the state's ``answer.value``: the rule's
+                       answer while the misconception is held); not applicable without one
+``repetition``         not a repeat of ``previous_replies``
 =====================  ==========================================================================
 
-``total = 0.4 * weighted mean + 0.6 * weakest component``: one bad aspect (a lecture, a premature
-"25", a repeated sentence) sinks the score even when the rest is fine. Pure Python, no I/O,
-well under a millisecond per reply; per-persona data is computed once and cached.
+``rules = 0.4 * weighted mean + 0.6 * weakest`` (one bad aspect sinks it) and
+``total = rules * (FLOOR + (1 - FLOOR) * child_likeness)``: a reply has to pass the rules *and*
+read like a real child to score high, so real-looking replies spread over [0, 1] by how a child
+types instead of piling at 1.0, and an LLM's tidy child-imitation scores low even when it breaks
+no rule. Pure Python, no I/O after the model file is loaded once, well under a millisecond a reply.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from trainers.metric_rules import (
-    ADULT_PATTERNS,
-    CAPITULATION,
-    PUNCTUATION,
-    ROLE_PATTERNS,
-    count_syllables,
-    dice,
-    emoji_count,
-    markdown_hits,
-    tokens,
+from trainers.childlike.scorer import default_model
+from trainers.metric_components import (
+    Component,
+    answer_consistency,
+    answer_of,
+    in_character,
+    length,
+    premature_resolution,
+    profile,
+    reading_level,
+    repetition,
+    vocabulary,
 )
+from trainers.metric_rules import tokens
 
 if TYPE_CHECKING:
     from agent.state import StudentState
@@ -50,35 +57,36 @@ if TYPE_CHECKING:
 
 WEIGHTS: dict[str, float] = {
     "length": 0.2,
-    "reading_level": 0.15,
+    "reading_level": 0.1,
     "vocabulary": 0.2,
     "in_character": 0.15,
-    "misconception": 0.15,
+    "misconception": 0.1,
+    "answer": 0.1,
     "repetition": 0.15,
 }
+"""The persona's rules and their weights in the rules' mean."""
+COMPONENTS = (*WEIGHTS, "child_likeness")
 WEAKEST_SHARE = 0.6
-"""How much of the total is the weakest component: one bad aspect sinks a reply."""
+"""How much of the rules' score is the weakest rule: one bad aspect sinks a reply."""
+FLOOR = 0.2
+"""What a reply that breaks no rule keeps when it reads nothing like a real child."""
 _WORD = re.compile(r"\S+")
-_ALPHA_WORD = re.compile(r"[A-Za-z']+")
-_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
-# A child's average syllables and letters per word, and how many words of evidence that is worth.
-_PRIOR_SYLLABLES, _PRIOR_LETTERS, _PRIOR_WEIGHT = 1.2, 3.8, 4.0
-
-
-@dataclass(frozen=True)
-class Component:
-    name: str
-    score: float
-    reason: str
 
 
 @dataclass(frozen=True)
 class AuthenticityScore:
     total: float
     components: dict[str, Component] = field(default_factory=dict)
+    rules: float = 0.0
+    """The persona's rules alone (before child-likeness weighs in)."""
 
     def __float__(self) -> float:
         return self.total
+
+    @property
+    def child_likeness(self) -> float:
+        component = self.components.get("child_likeness")
+        return component.score if component else 0.0
 
     @property
     def reasons(self) -> list[str]:
@@ -89,224 +97,92 @@ class AuthenticityScore:
     def to_dict(self) -> dict[str, Any]:
         return {
             "total": round(self.total, 4),
+            "child_likeness": round(self.child_likeness, 4),
+            "rules": round(self.rules, 4),
             "components": {n: round(c.score, 4) for n, c in self.components.items()},
             "reasons": self.reasons,
         }
 
 
-# --- per-persona data ---------------------------------------------------------------------------
+def _child_likeness(reply: str) -> Component:
+    score, top = default_model().explain(reply, 12)
+    cues = [
+        f"{_CUE_NAMES.get(name, name.split(':', 1)[1])} {'+' if weight > 0 else '-'}"
+        for name, weight in top
+        if name.startswith(("style:", "w:", "b:")) and name != "style:bias_words"
+    ]
+    verdict = "reads like a real child" if score >= 0.5 else "reads like an LLM writing a child"
+    return Component("child_likeness", score, f"{verdict} (cues: {', '.join(cues[:3])})")
 
 
-@dataclass(frozen=True)
-class _Misconception:
-    id: str
-    triggers: tuple[str, ...]
-    understood: tuple[frozenset[str], ...]
-    confused: tuple[frozenset[str], ...]
-    distinctive: frozenset[str]
-    """Words in the child's understood replies that no confused or everyday reply uses."""
-
-
-@dataclass(frozen=True)
-class _Profile:
-    name: str
-    min_words: int
-    max_words: int
-    no_capitals: bool
-    misconceptions: tuple[_Misconception, ...]
-
-
-_PROFILES: dict[int, tuple[Persona, _Profile]] = {}
-
-
-def _profile(persona: Persona) -> _Profile:
-    cached = _PROFILES.get(id(persona))
-    if cached is not None and cached[0] is persona:
-        return cached[1]
-    everyday = set().union(
-        *(tokens(e.student) for e in persona.examples if e.misconception is None)
-    )
-    entries = []
-    for m in persona.misconceptions:
-        understood = [tokens(e.student) for e in persona.examples if _is(e, m.id, "understood")]
-        confused = [tokens(e.student) for e in persona.examples if _is(e, m.id, "confused")]
-        confused_words = set().union(*confused)
-        distinctive = set().union(*understood) - confused_words - everyday
-        entries.append(
-            _Misconception(
-                m.id,
-                tuple(t.lower() for t in m.triggers),
-                tuple(frozenset(u) for u in understood if u),
-                tuple(frozenset(c) for c in confused if c),
-                frozenset(distinctive),
-            )
-        )
-    words = persona.speech.words_per_turn
-    habits = " ".join(persona.speech.spelling_habits).lower()
-    profile = _Profile(
-        persona.name.lower(), words.min, words.max, "no capital" in habits, tuple(entries)
-    )
-    if len(_PROFILES) > 64:
-        _PROFILES.clear()
-    _PROFILES[id(persona)] = (persona, profile)
-    return profile
-
-
-def _is(example: Any, misconception_id: str, phase: str) -> bool:
-    return example.misconception == misconception_id and example.phase == phase
-
-
-# --- the components -----------------------------------------------------------------------------
-
-
-def _length(words: int, profile: _Profile) -> Component:
-    low, high = profile.min_words, profile.max_words
-    if low <= words <= high:
-        return Component("length", 1.0, f"{words} words, within {low}-{high}")
-    if words < low:
-        return Component("length", max(0.0, 1 - 0.25 * (low - words)), f"{words} < {low} words")
-    if words <= 2 * high:
-        score = 1 - 0.5 * (words - high) / high
-        return Component("length", score, f"{words} words, above the usual {high}")
-    score = max(0.0, 0.3 * (3 * high - words) / high)
-    return Component("length", score, f"{words} words, more than twice the usual {high}")
-
-
-def _reading_level(reply: str, words: list[str]) -> Component:
-    alpha = _ALPHA_WORD.findall(reply)
-    syllables = sum(count_syllables(w) for w in alpha) + (len(words) - len(alpha))
-    per_word = (syllables + _PRIOR_SYLLABLES * _PRIOR_WEIGHT) / (len(words) + _PRIOR_WEIGHT)
-    sentences = max(1, len(_SENTENCE_END.findall(reply.strip())))
-    grade = 0.39 * len(words) / sentences + 11.8 * per_word - 15.59
-    grade_score = min(1.0, max(0.0, (9 - grade) / 5.5))
-    letters = [len(w.strip("'")) for w in alpha]
-    long_words = sum(1 for n in letters if n >= 9)
-    mean_letters = (sum(letters) + _PRIOR_LETTERS * _PRIOR_WEIGHT) / (len(letters) + _PRIOR_WEIGHT)
-    length_score = min(1.0, max(0.0, (7.5 - mean_letters) / 2.5)) - 0.15 * max(0, long_words - 1)
-    score = max(0.0, min(grade_score, length_score))
-    reason = f"grade {grade:.1f}, {mean_letters:.1f} letters a word, {long_words} long word(s)"
-    return Component("reading_level", score, reason)
-
-
-def _vocabulary(lowered: str) -> Component:
-    hits = list(dict.fromkeys(m.group(0).strip(" ,!") for m in ADULT_PATTERNS.finditer(lowered)))
-    if not hits:
-        return Component("vocabulary", 1.0, "everyday words")
-    return Component("vocabulary", max(0.0, 1 - 0.5 * len(hits)), "adult words: " + ", ".join(hits))
-
-
-def _in_character(reply: str, lowered: str, profile: _Profile) -> Component:
-    problems: list[tuple[str, float]] = []
-    roles = list(dict.fromkeys(m.group(0) for m in ROLE_PATTERNS.finditer(lowered)))
-    problems += [(f"speaks as the teacher or a narrator ({role})", 0.6) for role in roles]
-    if re.search(rf"(^|\n)\s*(teacher|student|{re.escape(profile.name)})\s*:", lowered):
-        problems.append(("speaker label", 0.6))
-    if markdown_hits(reply):
-        problems.append(("markdown or a list", 0.5))
-    emojis = emoji_count(reply)
-    if emojis > 2:
-        problems.append((f"{emojis} emojis", 0.3))
-    punctuation = [label for label, pattern in PUNCTUATION if pattern.search(reply)]
-    if punctuation:
-        problems.append((", ".join(punctuation), 0.15 * len(punctuation)))
-    if profile.no_capitals and re.search(r"(^|[.!?]\s+)[A-Z][a-z]", reply):
-        problems.append(("capital letters", 0.1))
-    if not problems:
-        return Component("in_character", 1.0, "in character")
-    score = max(0.0, 1 - sum(p for _, p in problems))
-    return Component("in_character", score, "; ".join(label for label, _ in problems))
-
-
-def _misconception(
-    reply_tokens: frozenset[str],
-    lowered: str,
-    profile: _Profile,
-    state: StudentState | None,
-    teacher_message: str,
-) -> Component:
-    if state is None:
-        return Component("misconception", 1.0, "no state given")
-    held = [m for m in profile.misconceptions if state.holds(m.id)]
-    if state.active is not None:
-        relevant = [m for m in held if m.id == state.active]
-    elif teacher_message:
-        teacher = teacher_message.lower()
-        relevant = [m for m in held if any(t in teacher for t in m.triggers)]
-    else:
-        relevant = held
-    worst, why = 0.0, ""
-    for m in relevant:
-        evidence, reason = _resolution_evidence(reply_tokens, m)
-        if CAPITULATION.search(lowered) and evidence < 0.6:
-            evidence, reason = 0.6, "claims to understand"
-        if evidence > worst:
-            worst, why = evidence, f"{reason} while '{m.id}' is still held"
-    if worst == 0:
-        return Component("misconception", 1.0, "no premature resolution")
-    return Component("misconception", 1 - worst, why)
-
-
-def _resolution_evidence(reply: frozenset[str], m: _Misconception) -> tuple[float, str]:
-    if not reply:
-        return 0.0, ""
-    understood = max((dice(reply, u) for u in m.understood if u & m.distinctive), default=0.0)
-    confused = max((dice(reply, c) for c in m.confused), default=0.0)
-    if understood >= 0.6 and understood > confused + 0.15:
-        return 0.9 * understood, "reads like an understood example"
-    distinctive = len(reply & m.distinctive)
-    if distinctive >= 2:
-        return 0.7, "uses the words of the resolved misconception"
-    if distinctive == 1 and len(reply) <= 3:
-        return 0.5, "gives the resolved answer"
-    return 0.0, ""
-
-
-def _repetition(lowered: str, reply_tokens: frozenset[str], previous: Sequence[str]) -> Component:
-    if not previous:
-        return Component("repetition", 1.0, "nothing before it")
-    normalised = " ".join(lowered.split())
-    exact = sum(1 for p in previous if " ".join(p.lower().split()) == normalised)
-    similarity = max((dice(reply_tokens, tokens(p)) for p in previous), default=0.0)
-    similarity = max(similarity, 1.0 if exact else 0.0)
-    if similarity < 0.7:
-        return Component("repetition", 1.0, "new")
-    words = len(normalised.split())
-    weight = min(1.0, words / 4 + 0.25 * max(0, exact - 1))
-    score = 1 - similarity * weight
-    label = "repeats an earlier reply" if exact else "nearly repeats an earlier reply"
-    return Component("repetition", score, f"{label} ({words} words)")
-
-
-# --- public API ---------------------------------------------------------------------------------
+_CUE_NAMES = {
+    "style:ends=!": "ends with !",
+    "style:ends=.": "ends with a full stop",
+    "style:ends=?": "ends with ?",
+    "style:ends=other": "no end mark",
+    "style:ends=digit": "ends with a number",
+    "style:starts_capital": "starts with a capital",
+    "style:starts_lower": "starts lower-case",
+    "style:exclamations": "exclamation marks",
+    "style:bare_number": "a bare number",
+    "style:kept_apostrophe": "tidy apostrophes",
+    "style:dropped_apostrophe": "dropped apostrophes",
+    "style:stretched_letters": "stretched letters",
+    "style:interjection": "an opening 'Ooh!'-style interjection",
+    "style:explains": "explains unprompted",
+    "style:math_notation": "adult math notation",
+    "style:written_punctuation": "written punctuation",
+    "style:double_space": "uneven spacing",
+    "style:commas": "commas",
+    "style:chars_per_word": "word length",
+}
 
 
 def score_reply(
     reply: str,
     persona: Persona,
     *,
-    state: StudentState | None = None,
+    state: StudentState | Mapping[str, Any] | None = None,
     previous_replies: Sequence[str] = (),
     teacher_message: str = "",
+    answer: Mapping[str, Any] | None = None,
 ) -> AuthenticityScore:
-    """How authentic ``reply`` is as ``persona``'s next message (see the module docstring)."""
-    profile = _profile(persona)
+    """How authentic ``reply`` is as ``persona``'s next message (see the module docstring).
+
+    ``state`` is the student state the reply was written in (a ``StudentState`` or its
+    ``to_dict()``); ``answer`` the child model's answer when it is not in the state."""
     words = _WORD.findall(reply)
     if not words:
-        empty = {name: Component(name, 0.0, "empty reply") for name in WEIGHTS}
-        return AuthenticityScore(0.0, empty)
+        empty = {name: Component(name, 0.0, "empty reply") for name in COMPONENTS}
+        return AuthenticityScore(0.0, empty, 0.0)
+    persona_profile = profile(persona)
     lowered = reply.lower().replace("\u2019", "'")
     reply_tokens = frozenset(tokens(reply))
-    components = [
-        _length(len(words), profile),
-        _reading_level(reply, words),
-        _vocabulary(lowered),
-        _in_character(reply, lowered, profile),
-        _misconception(reply_tokens, lowered, profile, state, teacher_message),
-        _repetition(lowered, reply_tokens, previous_replies),
+    held_state = _as_state(state)
+    rules = [
+        length(len(words), persona_profile),
+        reading_level(reply, words),
+        vocabulary(lowered),
+        in_character(reply, lowered, persona_profile),
+        premature_resolution(reply_tokens, lowered, persona_profile, held_state, teacher_message),
+        answer_consistency(lowered, answer if answer is not None else answer_of(state)),
+        repetition(lowered, reply_tokens, previous_replies),
     ]
-    mean = sum(WEIGHTS[c.name] * c.score for c in components) / sum(WEIGHTS.values())
-    total = (1 - WEAKEST_SHARE) * mean + WEAKEST_SHARE * min(c.score for c in components)
-    return AuthenticityScore(round(total, 6), {c.name: c for c in components})
+    mean = sum(WEIGHTS[c.name] * c.score for c in rules) / sum(WEIGHTS.values())
+    rules_score = (1 - WEAKEST_SHARE) * mean + WEAKEST_SHARE * min(c.score for c in rules)
+    child = _child_likeness(reply)
+    total = rules_score * (FLOOR + (1 - FLOOR) * child.score)
+    components = {c.name: c for c in [*rules, child]}
+    return AuthenticityScore(round(total, 6), components, round(rules_score, 6))
+
+
+def _as_state(state: Any) -> StudentState | None:
+    """A ``StudentState`` from a state or its dict (``utta run`` prints the dict)."""
+    if state is None or not isinstance(state, Mapping):
+        return state
+    from agent.state import StudentState
+
+    return StudentState.from_dict(dict(state))
 
 
 def mean_authenticity(
@@ -338,23 +214,85 @@ def state_from_description(description: str, persona: Persona) -> StudentState |
     return StudentState(misconceptions=entries) if entries else None
 
 
-def _row_parts(row: Mapping[str, Any]) -> tuple[str, str, list[str], str]:
-    """(reply, teacher message, previous replies, state description) of a chat or DSPy row."""
-    if "messages" in row:
-        messages = row["messages"]
+def _field(obj: Any, key: str, default: Any = None) -> Any:
+    """``obj[key]`` of a dict or ``obj.key`` of a DSPy Example/Prediction."""
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    try:
+        return obj.get(key, default)  # dspy.Example
+    except (AttributeError, TypeError):
+        return getattr(obj, key, default)
+
+
+def _state_of(value: Any, persona: Persona) -> tuple[Any, Mapping[str, Any] | None]:
+    """(state, answer) from a row's ``student_state``: the description text of a system prompt,
+    or the state dict (with its ``answer``), or JSON of it."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)
+    if isinstance(value, Mapping):
+        return value, answer_of(value)
+    if isinstance(value, str) and value:
+        return state_from_description(value, persona), answer_from_description(value)
+    return None, None
+
+
+_SAYS = re.compile(
+    r"Your answer to the teacher's question is (.+?) (because you still believe it|\()"
+)
+_NOT_YET = re.compile(r"Say (.+?), not (.+?): you do not see the right answer yet")
+
+
+def answer_from_description(description: str) -> dict[str, Any] | None:
+    """The child model's answer back from ``StudentState.describe`` text (what a DSPy example
+    or a training row carries), so the DSPy metric checks it too; ``None`` when it has none."""
+    said = _SAYS.search(description)
+    if said is None:
+        return None
+    held = said.group(2).startswith("because")
+    not_yet = _NOT_YET.search(description)
+    correct = not_yet.group(2) if not_yet else (None if held else said.group(1))
+    return {
+        "value": said.group(1),
+        "correct_value": correct,
+        "held": held,
+        "misconception": "the misconception it still holds" if held else None,
+        "mode": "answer",
+    }
+
+
+def score_example(example: Any, reply: str, persona: Persona) -> AuthenticityScore:
+    """Score ``reply`` as the answer to a training row or DSPy example: a chat row
+    (``messages``), or ``teacher_message``, ``history`` (a ``dspy.History`` or a list of
+    ``{teacher_message, student_reply}``), ``student_state`` and optionally ``answer``."""
+    messages = _field(example, "messages")
+    if messages:
         previous = [m["content"] for m in messages[:-1] if m["role"] == "assistant"]
         teacher = messages[-2]["content"] if len(messages) >= 2 else ""
-        state = row.get("student_state") or messages[0]["content"]
-        return messages[-1]["content"], teacher, previous, state
-    history = row.get("history") or []
-    history = getattr(history, "messages", history)
-    previous = [h.get("student_reply", "") for h in history]
-    return (
-        row["student_reply"],
-        row.get("teacher_message", ""),
-        previous,
-        row.get("student_state", ""),
+        state_value = _field(example, "student_state") or messages[0]["content"]
+    else:
+        history = _field(example, "history") or []
+        history = getattr(history, "messages", history)
+        previous = [str(_field(h, "student_reply", "") or "") for h in history]
+        teacher = str(_field(example, "teacher_message", "") or "")
+        state_value = _field(example, "student_state")
+    state, answer = _state_of(state_value, persona)
+    explicit = _field(example, "answer")
+    if isinstance(explicit, str) and explicit.lstrip().startswith("{"):
+        explicit = json.loads(explicit)
+    return score_reply(
+        reply,
+        persona,
+        state=state,
+        previous_replies=previous,
+        teacher_message=teacher,
+        answer=explicit if isinstance(explicit, Mapping) else answer,
     )
+
+
+def _target(row: Mapping[str, Any]) -> str:
+    messages = row.get("messages")
+    return str(messages[-1]["content"] if messages else row["student_reply"])
 
 
 def score_dataset(rows: Iterable[Mapping[str, Any]], persona: Persona) -> dict[str, Any]:
@@ -362,17 +300,13 @@ def score_dataset(rows: Iterable[Mapping[str, Any]], persona: Persona) -> dict[s
     ``share_above_0_6``, the mean of each component and the ``worst`` five with reasons."""
     scored = []
     for row in rows:
-        reply, teacher, previous, description = _row_parts(row)
-        state = state_from_description(description, persona) if description else None
-        score = score_reply(
-            reply, persona, state=state, previous_replies=previous, teacher_message=teacher
-        )
-        scored.append((score, reply))
+        reply = _target(row)
+        scored.append((score_example(row, reply, persona), reply))
     if not scored:
         return {"n": 0, "mean": 0.0, "share_above_0_6": 0.0, "components": {}, "worst": []}
     n = len(scored)
     components = {
-        name: round(sum(s.components[name].score for s, _ in scored) / n, 4) for name in WEIGHTS
+        name: round(sum(s.components[name].score for s, _ in scored) / n, 4) for name in COMPONENTS
     }
     worst = sorted(scored, key=lambda pair: pair[0].total)[:5]
     return {
@@ -387,34 +321,17 @@ def score_dataset(rows: Iterable[Mapping[str, Any]], persona: Persona) -> dict[s
 def dspy_metric(
     persona: Persona, *, threshold: float | None = None
 ) -> Callable[[Any, Any, Any], float]:
-    """A DSPy metric: ``metric(example, prediction, trace=None) -> float``.
-
-    ``example`` carries ``teacher_message``, ``history`` (a ``dspy.History`` or a list of
-    ``{teacher_message, student_reply}``) and ``student_state`` (the description text);
-    ``prediction`` carries ``student_reply``. With ``threshold`` and a ``trace`` (DSPy is
-    bootstrapping demos), the metric answers 1.0 or 0.0: pass or fail. dspy is not imported.
+    """A DSPy metric: ``metric(example, prediction, trace=None) -> float``, the authenticity
+    total of ``prediction.student_reply`` (see :func:`score_example` for the example's fields).
+    With ``threshold`` and a ``trace`` (DSPy is bootstrapping demos), the metric answers 1.0 or
+    0.0: pass or fail. dspy is not imported.
     """
 
     def metric(example: Any, prediction: Any, trace: Any = None) -> float:
-        def get(obj: Any, key: str, default: Any = "") -> Any:
-            if isinstance(obj, Mapping):
-                return obj.get(key, default)
-            return getattr(obj, key, default)
-
-        reply = get(prediction, "student_reply", None)
+        reply = _field(prediction, "student_reply")
         if reply is None:
             reply = prediction if isinstance(prediction, str) else ""
-        history = get(example, "history", None) or []
-        history = getattr(history, "messages", history)
-        previous = [get(h, "student_reply") for h in history]
-        description = get(example, "student_state") or ""
-        score = score_reply(
-            str(reply),
-            persona,
-            state=state_from_description(description, persona) if description else None,
-            previous_replies=previous,
-            teacher_message=str(get(example, "teacher_message") or ""),
-        ).total
+        score = score_example(example, str(reply), persona).total
         if threshold is not None and trace is not None:
             return 1.0 if score >= threshold else 0.0
         return score

@@ -93,7 +93,7 @@ ADULT_PATTERNS = _phrases(
     "for instance", "as a result", "in summary", "to summari[sz]e", "this means that",
     "which means", "that means that", "in order to", "it is important", "it's important",
     "concept", "strategy", "process", "method", "approach", "demonstrat\\w*", "represent\\w*",
-    "understand that", "i understand", "i now understand", "i see what you mean",
+    "understand that", "i now understand", "i see what you mean",
     "great question", "good question", "let me explain", "let me show you", "let me break",
     "let's break", "break it down", "step by step", "step-by-step", "first,", "finally,",
     "(?:need to|have to|must|we can|we) regroup", "regroup(?:ing)? (?:one|a|the) ten",

@@ -39,3 +39,55 @@ def export_jsonl(store: Store, session_ids: Iterable[int], out: TextIO) -> int:
         # Redacted again: a database written before the store redacted must not leak via exports.
         out.write(redact_secrets(json.dumps(document, ensure_ascii=False)) + "\n")
     return len(documents)
+
+
+def session_markdown(store: Store, session_id: int) -> str:
+    """One session as Markdown: a heading, who and when, then every turn with its feedback and
+    the brain swaps where they happened."""
+    session = store.session(session_id)
+    feedback = {row.turn_id: row for row in store.feedback(session_id)}  # the latest counts
+    swaps: dict[int, list[Any]] = {}
+    for swap in store.swaps(session_id):
+        swaps.setdefault(swap.at_turn, []).append(swap)
+    title = session.title or f"{session.persona_id} session {session.id}"
+    lines = [
+        f"# {title}",
+        "",
+        f"- persona: {session.persona_id}",
+        f"- trainee: {session.trainee or '-'}",
+        f"- started: {session.started_at}",
+        f"- brain at start: {session.brain_at_start}",
+    ]
+    if session.resolved:
+        lines.append(f"- resolved: {', '.join(session.resolved)}")
+    if session.excluded:
+        lines.append("- kept out of training")
+    lines.append("")
+
+    def swap_lines(at_turn: int) -> list[str]:
+        return [
+            f"> {'swapped' if s.accepted else 'refused swap'}: {s.from_brain} → {s.to_brain}"
+            + (f" ({s.reason})" if s.reason else "")
+            + "\n"
+            for s in swaps.pop(at_turn, [])
+        ]
+
+    for turn in store.turns(session_id):
+        lines += swap_lines(turn.idx)
+        speaker = "Teacher" if turn.role == "teacher" else f"Student ({turn.brain_id or '?'})"
+        lines += [f"**{speaker}:** {turn.text}", ""]
+        if turn.id in feedback:
+            row = feedback[turn.id]
+            marks = [
+                f"rated {row.rating}/5" if row.rating else "",
+                "flagged" if row.flagged else "",
+            ]
+            lines.append(f"*feedback: {' · '.join(m for m in marks if m) or 'noted'}*")
+            if row.rewrite:
+                lines.append(f"*a real child would say:* {row.rewrite}")
+            if row.note:
+                lines.append(f"*note:* {row.note}")
+            lines.append("")
+    for at_turn in sorted(swaps):
+        lines += swap_lines(at_turn)
+    return redact_secrets("\n".join(lines).rstrip() + "\n")

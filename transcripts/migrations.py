@@ -160,6 +160,24 @@ def m007_training_job_dataset(db: Database) -> None:
     db["training_jobs"].add_column("dataset", str)
 
 
+@migration
+def m008_session_management(db: Database) -> None:
+    """What a trainee manages per session: a stable ``uuid`` (backfilled, unique, so bundles from
+    many machines merge without id clashes), a ``title``, ``exclude_from_training`` (kept out of
+    every dataset export) and, for sessions imported from a bundle, where they came from."""
+    import uuid
+
+    table = db["sessions"]
+    table.add_column("uuid", str)
+    table.add_column("title", str)
+    table.add_column("exclude_from_training", int, not_null_default=0)
+    table.add_column("origin_machine", str)
+    table.add_column("imported_at", str)
+    for (session_id,) in db.execute("select id from sessions").fetchall():
+        db.execute("update sessions set uuid = ? where id = ?", [str(uuid.uuid4()), session_id])
+    table.create_index(["uuid"], unique=True)
+
+
 def applied_migrations(db: Database) -> list[str]:
     """Names of the migrations applied to ``db``, in the order they were applied."""
     if not db[MIGRATIONS_TABLE].exists():

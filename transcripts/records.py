@@ -27,6 +27,24 @@ class SessionRow:
     student_state: dict[str, Any] | None
     """The state after the latest student turn; ``None`` before the first reply."""
     turn_count: int
+    uuid: str | None = None
+    """Stable across machines: what a bundle import matches sessions by."""
+    title: str | None = None
+    excluded: bool = False
+    """Kept out of training: no dataset export uses it."""
+    origin_machine: str | None = None
+    """For a session imported from a bundle: the machine it was exported on."""
+    imported_at: str | None = None
+
+    @property
+    def resolved(self) -> list[str]:
+        """Ids of the misconceptions the latest state marks as no longer held."""
+        entries = (self.student_state or {}).get("misconceptions") or {}
+        return [
+            name
+            for name, entry in entries.items()
+            if isinstance(entry, dict) and not entry.get("held", True)
+        ]
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SessionRow:
@@ -39,6 +57,11 @@ class SessionRow:
             brain_at_start=row["brain_at_start"],
             student_state=_json(row["student_state"]),
             turn_count=row["turn_count"],
+            uuid=row.get("uuid"),
+            title=row.get("title"),
+            excluded=bool(row.get("exclude_from_training") or 0),
+            origin_machine=row.get("origin_machine"),
+            imported_at=row.get("imported_at"),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,7 @@ class Store:
                     "ended_at": None,
                     "brain_at_start": brain_id,
                     "student_state": None,
+                    "uuid": str(uuid.uuid4()),
                 }
             )
         return int(table.last_pk)
@@ -245,6 +247,15 @@ class Store:
         return str(last["text"])
 
     @_serialised
+    def resend_unanswered(self, session_id: int, text: str) -> int:
+        """Replace the session's last turn, an unanswered teacher message, with ``text`` (the
+        same message re-sent, or an edited one) in one transaction, so a crash keeps one of them.
+        """
+        with write_transaction(self.db):
+            self.delete_last_turn_if_teacher(session_id)
+            return self.add_turn(session_id, "teacher", text)
+
+    @_serialised
     def turns(self, session_id: int) -> list[TurnRow]:
         self._require_session(session_id)
         rows = self.db["turns"].rows_where("session_id = ?", [session_id], order_by="idx")
@@ -351,7 +362,7 @@ class Store:
 
         A student turn counts when its current feedback rates it ``min_rating`` or better and does
         not flag it, or carries a rewrite, which then replaces the reply. The teacher message is
-        the turn just before it. Oldest first.
+        the turn just before it. Sessions kept out of training count for nothing. Oldest first.
         """
         sql = f"""
         with current as ({_CURRENT_FEEDBACK_SQL})
@@ -362,6 +373,7 @@ class Store:
         join turns teacher on teacher.session_id = student.session_id
                           and teacher.idx = student.idx - 1 and teacher.role = 'teacher'
         where sessions.persona_id = ? and student.role = 'student'
+          and not sessions.exclude_from_training
           and (current.rewrite is not null
                or (current.rating >= ? and not current.flagged))
         order by student.session_id, student.idx

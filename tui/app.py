@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,11 +13,13 @@ from textual.binding import Binding
 from agent.paths import keymap_path
 from personas.loader import PersonaLibrary
 from tui.chat_screen import ChatScreen
-from tui.screens import PersonaPicker
+from tui.picker import Choice, PersonaPicker
 
 if TYPE_CHECKING:
     from transcripts.store import Store
     from tui.practice import Practice
+
+log = logging.getLogger(__name__)
 
 
 class UttaApp(App[None]):
@@ -53,7 +55,26 @@ class UttaApp(App[None]):
             self._start(self.persona_id)
         else:
             problems = [str(p) for p in self.library.problems]
-            self.push_screen(PersonaPicker(self.library.list(), problems), self._start)
+            picker = PersonaPicker(self.library.list(), problems, self._recent_sessions)
+            self.push_screen(picker, self._picked)
+
+    def _recent_sessions(self) -> dict:
+        """The trainee's latest session per persona (blocking: the picker runs it in a thread)."""
+        from transcripts.sessions import last_sessions
+
+        store = self.open_store()
+        try:
+            return last_sessions(store, self.trainee)
+        finally:
+            store.close()
+
+    def _picked(self, choice: Choice | None) -> None:
+        if choice is None:
+            self.exit()
+        elif choice.resume is not None:
+            self._resume(choice.resume)
+        else:
+            self._start(choice.persona_id, choice.opening_line)
 
     def _apply_keymap(self) -> None:
         """Rebind keys by binding id from the keymap file, e.g. {"chat.feedback": "ctrl+r"}."""
@@ -67,14 +88,17 @@ class UttaApp(App[None]):
             ):
                 raise ValueError('expected an object like {"chat.feedback": "ctrl+r"}')
         except (OSError, ValueError) as error:
-            self.notify(f"{path}: {error}; using the default keys", severity="warning", timeout=15)
+            log.warning("keymap %s ignored", path, exc_info=True)
+            self.notify(
+                f"{path}: {error}; using the default keys",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
             return
         self.set_keymap(keymap)
 
-    def _start(self, persona_id: str | None) -> None:
-        if persona_id is None:
-            self.exit()
-            return
+    def _start(self, persona_id: str, draft: str = "") -> None:
         persona = self.library.get(persona_id)
 
         def open_practice() -> Practice:
@@ -82,7 +106,7 @@ class UttaApp(App[None]):
 
             return start_practice(persona, self.brain_name, self.open_store(), self.trainee)
 
-        self._open(f"Teaching {persona.name} ({persona.age})", open_practice)
+        self._open(f"Teaching {persona.name} ({persona.age})", open_practice, draft)
 
     def _resume(self, session_id: int) -> None:
         def open_practice() -> Practice:
@@ -93,19 +117,39 @@ class UttaApp(App[None]):
 
         self._open(f"Resuming session {session_id}", open_practice)
 
-    def _open(self, title: str, open_practice: Callable[[], Practice]) -> None:
-        self.chat = ChatScreen(title, open_practice)
+    def _open(self, title: str, open_practice: Callable[[], Practice], draft: str = "") -> None:
+        self.chat = ChatScreen(title, open_practice, draft)
         self.push_screen(self.chat)
+
+    def action_sessions(self) -> None:
+        """The session browser (Ctrl+O in the picker and the chat)."""
+        from tui.sessions_screen import SessionBrowser
+
+        if isinstance(self.screen, SessionBrowser):
+            return
+        ids = [persona.id for persona in self.library.list()]
+        active = self.practice.session_id if self.practice is not None else None
+        browser = SessionBrowser(self.open_store, ids, active_session=active)
+        self.push_screen(browser, self._browsed)
+
+    async def _browsed(self, session_id: int | None) -> None:
+        """Resume the session picked in the browser, ending the chat that was open."""
+        if session_id is None:
+            return
+        if self.chat is not None:
+            if self.practice is not None and self.practice.session_id == session_id:
+                return  # already in it
+            await self.chat.close_session()
+            self.chat = None
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        self._resume(session_id)
 
     @property
     def practice(self) -> Practice | None:
         return self.chat.practice if self.chat else None
 
     async def action_quit(self) -> None:
-        if self.practice is not None:
-            try:
-                self.practice.end()
-            except sqlite3.Error as error:  # quitting must work even when the disk does not
-                self.notify(f"could not stamp the session's end: {error}", severity="warning")
-            await self.practice.agent.brain.aclose()
+        if self.chat is not None:
+            await self.chat.close_session()
         self.exit()

@@ -8,9 +8,21 @@ import os
 import sys
 from collections.abc import Sequence
 
-from tui.commands import CommandError, brains, chat, keys, personas, run, serve, sessions, train
+from tui.commands import (
+    CommandError,
+    brains,
+    chat,
+    eval,
+    keys,
+    personas,
+    run,
+    score,
+    serve,
+    sessions,
+    train,
+)
 
-COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train)
+COMMAND_MODULES = (chat, run, personas, sessions, brains, serve, keys, train, score, eval)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--db", metavar="PATH", help="transcript database (default: $UTTA_DB or the user data dir)"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the log (see README) to stderr"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -32,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.db:
         os.environ["UTTA_DB"] = args.db
+    from agent.logs import setup_logging
+
+    setup_logging(verbose=args.verbose)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

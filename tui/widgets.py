@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -31,4 +31,7 @@ class BrainLine(Static):
     """Which brain is answering, and what kind of brain that is."""
 
     def show(self, description: str) -> None:
-        self.update(escape(description))
+        self.update(Text(description))  # a brain's description may quote a server: never markup
+
+    def problem(self, what: str, detail: str) -> None:
+        self.update(Text.assemble((what, "red"), " ", detail))

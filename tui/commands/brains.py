@@ -1,10 +1,12 @@
-"""`utta brains list | show NAME | add NAME --kind KIND ... | remove NAME | check NAME`"""
+"""`utta brains list | show NAME | add NAME --kind KIND ... | remove NAME | check NAME |
+export NAME -o FILE | import FILE`"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from tui.commands import CommandError
@@ -50,6 +52,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     check.add_argument("name")
     check.add_argument("--persona", metavar="ID", help="persona to build it for")
     check.set_defaults(handler=check_brain)
+    export = sub.add_parser(
+        "export", help="write a brain with its adapter or program and lineage to one file"
+    )
+    export.add_argument("name")
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    export.set_defaults(handler=export_brain)
+    imported = sub.add_parser(
+        "import", help="register a brain from `utta brains export` (files and hashes checked)"
+    )
+    imported.add_argument("archive", type=Path, metavar="FILE")
+    imported.add_argument("--name", metavar="NEW", help="register it under another name")
+    imported.add_argument("--replace", action="store_true", help="replace a brain of that name")
+    imported.add_argument(
+        "--option", "-o", metavar="KEY=VALUE", action="append", default=[],
+        help="set a spec option, e.g. -o base_url=https://utta.example.edu (the class server)",
+    )  # fmt: skip
+    imported.set_defaults(handler=import_brain)
 
 
 def _store():
@@ -78,7 +97,8 @@ def list_brains(args: argparse.Namespace) -> int:
         b for b in _store().brains() if not args.persona or b.persona_id in (None, args.persona)
     ]
     print(f"{'name':<24} {'kind':<8} {'persona':<10} created")
-    print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
+    if not any(row.name == "offline" for row in rows):  # saved once `utta eval` scored it
+        print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
     for row in rows:
         print(f"{row.name:<24} {row.kind:<8} {row.persona_id or '(any)':<10} {row.created_at[:19]}")
     print(f"\ninstalled kinds: {', '.join(available_kinds())}")
@@ -207,3 +227,48 @@ def _verify(name: str, kind: str, options: dict, persona_id: str | None, *, heal
     if not result.ok:
         raise CommandError(f"{name} is not healthy: {result.detail}")
     print(f"{name}: healthy {('— ' + result.detail) if result.detail else ''}".rstrip())
+
+
+def export_brain(args: argparse.Namespace) -> int:
+    from trainers.brain_transfer import BrainTransferError
+    from trainers.brain_transfer import export_brain as write_archive
+    from transcripts.store import UnknownBrain
+
+    try:
+        out = write_archive(_store(), args.name, args.output)
+    except (UnknownBrain, BrainTransferError) as error:
+        raise CommandError(str(error)) from None
+    print(f"wrote brain {args.name} to {out}")
+    return 0
+
+
+def import_brain(args: argparse.Namespace) -> int:
+    from personas.loader import PersonaLibrary, UnknownPersona
+    from trainers.brain_transfer import BrainTransferError
+    from trainers.brain_transfer import import_brain as read_archive
+
+    library = PersonaLibrary()
+
+    def known(persona_id: str) -> bool:
+        try:
+            library.get(persona_id)
+        except UnknownPersona:
+            return False
+        return True
+
+    try:
+        name = read_archive(
+            _store(),
+            args.archive,
+            persona_known=known,
+            name=args.name,
+            replace=args.replace,
+            options=_options(args.option),
+        )
+    except BrainTransferError as error:
+        raise CommandError(str(error)) from None
+    print(
+        f"registered brain {name} (files and hashes checked); "
+        f"try it with `utta brains check {name}`"
+    )
+    return 0

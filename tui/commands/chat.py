@@ -31,6 +31,21 @@ def _trainee(name: str | None) -> str:
         return "trainee"
 
 
+def _require_brain(name: str) -> None:
+    """An unknown brain fails here, before the chat opens; whether a known one can answer is
+    the chat's start-up health check (the one Ctrl+B runs)."""
+    from transcripts.store import Store, UnknownBrain
+    from tui.practice import require_brain
+
+    try:
+        require_brain(name, Store())
+    except UnknownBrain as error:
+        raise CommandError(
+            f"{error} — pick one from `utta brains list`, or a brain kind that needs no "
+            "options (e.g. offline)"
+        ) from None
+
+
 def run_chat(args: argparse.Namespace) -> int:
     from agent.child.registry import check_persona
     from personas.loader import PersonaError, PersonaLibrary, UnknownPersona, load_persona_file
@@ -53,6 +68,8 @@ def run_chat(args: argparse.Namespace) -> int:
             Store().session(args.resume)
         except UnknownSession as error:
             raise CommandError(str(error)) from None
+    if args.brain:
+        _require_brain(args.brain)
     from tui.app import UttaApp
 
     def open_store():

@@ -41,6 +41,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     vllm.add_argument(
         "--detach", action="store_true", help="return at once, without waiting for readiness"
     )
+    vllm.add_argument(
+        "--vllm-arg", action="append", default=[], metavar="ARG",
+        help="pass ARG to vLLM as is (repeatable), e.g. --vllm-arg=--tensor-parallel-size=2 "
+        "--vllm-arg=--max-cpu-loras=16",
+    )  # fmt: skip
     vllm.set_defaults(handler=serve_vllm)
     sub.add_parser("status", help="is the recorded server running and answering?").set_defaults(
         handler=serve_status
@@ -96,6 +101,7 @@ def serve_vllm(args: argparse.Namespace) -> int:
             max_loras=args.max_loras,
             dtype=args.dtype,
             max_model_len=args.max_model_len,
+            extra_args=args.vllm_arg,
             wait=not args.detach,
             timeout=args.timeout,
             progress=progress,

@@ -1,9 +1,10 @@
-"""`utta sessions list | show ID | export ID... | search QUERY`
+"""`utta sessions list | show ID | export ID... | import FILE... | search QUERY`
 
 `export` writes JSON lines (``--format jsonl``, the default) or a training folder
 (``--format openai|hf|dspy -o DIR``, see :mod:`trainers.datasets`), for the sessions named by id
 or for every session of ``--persona`` that passes ``--since``/``--until``/``--trainee``/
-``--min-rating``.
+``--min-rating``. ``export --bundle -o FILE`` writes sessions (all, or those named/selected) as one
+scrubbed bundle that ``import`` merges into another store (see :mod:`trainers.bundle`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--no-state", action="store_true", help="system prompt without the child's state line"
     )
+    export.add_argument(
+        "--bundle", action="store_true",
+        help="one scrubbed file of whole sessions for `utta sessions import` (default: all)",
+    )  # fmt: skip
     export.set_defaults(handler=export_sessions)
+    imported = sub.add_parser(
+        "import", help="merge session bundles into this store (re-importing changes nothing)"
+    )
+    imported.add_argument("bundles", metavar="FILE", type=Path, nargs="+")
+    imported.set_defaults(handler=import_sessions)
     search = sub.add_parser("search", help="full-text search over all turns")
     search.add_argument("query")
     search.add_argument("-n", "--limit", type=int, default=20)
@@ -133,6 +143,8 @@ def _print_swap(swap) -> None:
 def export_sessions(args: argparse.Namespace) -> int:
     from transcripts.store import UnknownSession
 
+    if args.bundle:
+        return _export_bundle(args)
     if not args.session_ids and not args.persona:
         raise CommandError("name the sessions to export (IDs) or a persona (--persona ID)")
     store = _store()
@@ -233,7 +245,8 @@ def _nothing_to_write(manifest: dict) -> str:
     message = f"no rows to write: {counts['sessions']} session(s) of {manifest['persona_id']} "
     message += "matched the selection"
     if manifest["excluded_sessions"]:
-        message += f", {len(manifest['excluded_sessions'])} left out by --min-rating"
+        left_out = len(manifest["excluded_sessions"])
+        message += f", {left_out} left out (kept out of training, or by --min-rating)"
     if counts["dropped"]:
         message += f", {counts['dropped']} turn(s) dropped"
     return message + ". Fix: widen the selection (see `utta sessions list`)."
@@ -263,3 +276,49 @@ def search_turns(args: argparse.Namespace) -> int:
     for turn in _store().search(args.query, limit=args.limit):
         print(f"session {turn.session_id} turn {turn.idx} {turn.role}: {turn.text}")
     return 0
+
+
+def _export_bundle(args: argparse.Namespace) -> int:
+    from trainers.bundle import bundle, write_bundle
+    from transcripts.store import UnknownSession
+
+    if args.output is None:
+        raise CommandError("--bundle writes a file: add -o FILE")
+    store = _store()
+    try:
+        sessions = [store.session(i) for i in args.session_ids] or store.sessions(
+            persona_id=args.persona
+        )
+    except UnknownSession as error:
+        raise CommandError(str(error)) from None
+    if args.trainee:
+        sessions = [s for s in sessions if s.trainee in args.trainee]
+    document = _checked(
+        lambda: bundle(store, [s.id for s in sessions], pii_patterns=args.pii_pattern)
+    )
+    write_bundle(document, args.output)
+    print(
+        f"wrote {len(sessions)} session(s) of {', '.join(document['trainees']) or 'nobody'} "
+        f"to {args.output} ({document['scrubbed']['total']} redaction(s))"
+    )
+    return 0
+
+
+def import_sessions(args: argparse.Namespace) -> int:
+    from trainers.bundle import BadBundle, import_bundles
+
+    try:
+        report = import_bundles(_store(), args.bundles)
+    except BadBundle as error:
+        raise CommandError(f"{error}\nnothing was imported") from None
+    print(
+        f"imported {len(report.imported)} session(s); {report.unchanged} already here unchanged"
+        + (
+            f"; {len(report.newly_excluded)} now kept out of training"
+            if report.newly_excluded
+            else ""
+        )
+    )
+    for conflict in report.conflicts:
+        print(f"  conflict: {conflict}")
+    return 1 if report.conflicts else 0
