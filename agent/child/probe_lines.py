@@ -85,7 +85,8 @@ TEACH: dict[str, dict[str, list[str]]] = {
         ],
         "counter_example": [
             "A sticker costs 8 cents. Could you pay for it with one {coin}? With one {other}?",
-            "A lollipop costs 6 cents. Which coin can pay for it by itself, a {coin} or a {other}?",
+            "A lollipop costs 6 cents. Try paying for it with just the {coin}, then with just "
+            "the {other}. Which one works?",
         ],
         "counting_strategy": [
             "How many pennies make one {coin}? Count them out one by one on the table.",
