@@ -114,6 +114,8 @@ class Voice:
             lines = [f"{opener} {value}?", f"{value}?", f"{value} i think", f"maybe {value}?"]
         elif value in ("yes", "no", "true", "false") and says:
             lines = [f"{value} {says}", value, f"{opener} {value}", f"{value}. {says}"]
+        elif value.split()[0] in ("yes", "no"):  # "yes its fine it has dirt": no "its" before it
+            lines = [value, f"{opener} {value}", f"{value}. {says}", f"{value}!", f"um {value}"]
         elif answer.held and answer.misconception:
             # sure of the wrong idea: short, and the way the child explains it comes later
             unsure = f"{value}?" if self.question_mark else value
