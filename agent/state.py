@@ -29,12 +29,30 @@ _CHECK = re.compile(
 )
 # A sentence that tells the child to do something: then a story problem comes with an activity.
 _ASKS_TO_DO = re.compile(
-    r"(?:^|[.!?]\s+)(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|"
-    r"start|begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|"
-    r"compare|swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|"
-    r"stand|weigh|grow|keep|here is|here are|here's)\b",
+    r"(?:^|[.!?:]\s+)(?:(?:now|then|next|first|ok|okay|so|and|alright|great|good|this time)"
+    r",?\s+)?(?:let's|lets|let us|make|show|build|use|grab|put|take|count|draw|give|start|"
+    r"begin|line|lay|try|check|add|hold|get|pick|drop|shine|spin|turn|trace|change|compare|"
+    r"swap|trade|look|watch|see|find|work|pretend|imagine|picture|measure|slide|tape|stand|"
+    r"weigh|grow|keep|jump|hop|skip|move|split|break|cut|fill|bundle|group|stack|match|point|"
+    r"circle|write|read|say|tell|think|listen|feel|push|roll|here is|here are|here's)\b",
     re.IGNORECASE,
 )
+# "We can put a plant in a pot...", "you could trade...": a shared activity, also something to do.
+_WE_DO = re.compile(
+    r"(?:^|[.!?]\s+)(?:we|you|let's|lets)\s+(?:can|could|will|should|are going to|'ll|might)\b",
+    re.IGNORECASE,
+)
+# Talk about the teacher's or someone's life: chit-chat whatever objects it names.
+_PERSONAL = re.compile(
+    r"\b(at (?:my|her|his|your|their|our) (?:house|home|place)|at home|in (?:my|her|his|your) "
+    r"room|my (?:cousin|brother|sister|mom|dad|mother|father|family|friend|son|daughter|kids|"
+    r"grandma|grandpa|uncle|aunt|dog|cat)|last (?:night|week|weekend|summer)|on the weekend|"
+    r"when i was|at recess|for lunch|at dinner|birthday|do you (?:like|ever)|"
+    r"your (?:favorite|favourite))\b",
+    re.IGNORECASE,
+)
+# Above this confidence the recognizer's teaching verdict stands even for a plain statement.
+_SURE_TEACHING = 0.7
 _SENTENCE_END = re.compile(r"[.!?]\s+(?=\S)")
 # Below this recognizer confidence a message counts as no move at all (11 kinds: a chance-level
 # verdict is ~0.1, a clear one above 0.6).
@@ -49,6 +67,18 @@ def _mentions(text: str, cues: list[str]) -> bool:
         for cue in cues
         if cue.strip()
     )
+
+
+def _gives_nothing_to_do(message: str, verdict: Any) -> bool:
+    """A teaching move gives the child something to do, look at or answer. Talk about someone's
+    life ("my cousin keeps a box of sticks at her house", "do you play with cubes at recess?")
+    is chit-chat; a statement with no question and no request is a remark unless the recognizer
+    is sure it is teaching (a demonstration: "here I have 5 ten-rods and 2 cubes")."""
+    if _ASKS_TO_DO.search(message) or _WE_DO.search(message):
+        return False
+    if _PERSONAL.search(message) and read_question(message) is None:
+        return True  # about someone's life, not the problem: chit-chat, even as a question
+    return verdict.confidence < _SURE_TEACHING and "?" not in message
 
 
 def classify(message: str) -> Any:
@@ -90,6 +120,25 @@ class _Told:
     @property
     def why(self) -> str:
         return f"it states the answer without giving the child anything to do ({self.original.why})"
+
+
+@dataclass(frozen=True)
+class _Remark:
+    """A teaching verdict on a statement that gives the child nothing to do: not counted."""
+
+    original: Any
+    kind: str = "other"
+
+    @property
+    def confidence(self) -> float:
+        return self.original.confidence
+
+    @property
+    def why(self) -> str:
+        return (
+            "a remark that gives the child nothing to do, look at or answer "
+            f"({self.original.kind}?: {self.original.why})"
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +208,8 @@ class StudentState:
             verdict = _Asked(verdict)
         elif verdict.kind in TEACHING_KINDS and self._states_the_answer(message):
             verdict = _Told(verdict)
+        elif verdict.kind in TEACHING_KINDS and _gives_nothing_to_do(message, verdict):
+            verdict = _Remark(verdict)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)
@@ -174,6 +225,12 @@ class StudentState:
             mood = "bored"
         moved = replace(self, misconceptions=entries, mood=mood, active=active)
         answer = think(persona, moved.holds, message, active=active, previous=self.last_question)
+        resolved = active is not None and self.holds(active) and not moved.holds(active)
+        if answer is None and resolved and self.last_question:
+            # the moment it clicks: the child sees the last problem the right way
+            again = think(persona, moved.holds, self.last_question, active=active)
+            if again is not None and again.misconception == active:
+                answer = replace(again, mode="realize")
         asked = answer.question if answer is not None else self.last_question
         return replace(
             moved, turns=self.turns + 1, answer=answer, last_move=last_move, last_question=asked
@@ -277,6 +334,11 @@ class StudentState:
                 )
             elif answer.value is None:
                 parts.append("You do not know the answer to this; say so or guess, briefly.")
+            elif answer.mode == "realize":
+                parts.append(
+                    f"What the teacher just showed you makes it click: the answer to the last "
+                    f"problem is {answer.value} ({answer.why}). Say so, surprised, in a few words."
+                )
             else:
                 because = (
                     f"because you still believe it ({answer.why})"

@@ -101,12 +101,44 @@ async def known_facts(persona, problems: int, rng: random.Random) -> float:
     return right / problems
 
 
+def labeled_lines() -> set[str]:
+    """The move recognizer's labeled teacher lines: no probe line may be one of them."""
+    path = ROOT / "agent" / "moves" / "data" / "moves.jsonl"
+    if not path.exists():
+        return set()
+    lines = (json.loads(row) for row in path.read_text(encoding="utf-8").splitlines() if row)
+    return {_key(line["text"]) for line in lines}
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def probe_lines_in_labeled_set(rng: random.Random) -> int:
+    from agent.child.probes import lines_for, probe_set
+    from personas.loader import PersonaLibrary
+
+    labeled = labeled_lines()
+    found = 0
+    for persona in PersonaLibrary().list():
+        for m in persona.misconceptions:
+            for problem in probe_set(persona, m.id, rng, 10).questions:
+                teach, tell, chitchat = lines_for(persona, m, problem, rng)
+                found += sum(_key(line) in labeled for line in teach + tell + chitchat)
+    return found
+
+
 async def main_async(problems: int, seed: int) -> dict:
     from personas.loader import PersonaLibrary
 
     rng = random.Random(seed)
     library = PersonaLibrary()
-    results: dict = {"problems_per_misconception": problems, "seed": seed, "personas": {}}
+    results: dict = {
+        "problems_per_misconception": problems,
+        "seed": seed,
+        "probe_lines_in_recognizer_labeled_set": probe_lines_in_labeled_set(random.Random(seed)),
+        "personas": {},
+    }
     totals = {"a": [], "b": [], "c": [], "d": []}
     for persona in library.list():
         entry: dict = {"misconceptions": {}}
@@ -146,6 +178,10 @@ def main() -> None:
                 f"{sfs:>6.2f}"
             )
         print(f"{persona_id:<8} {'(d) known facts':<24} {entry['d']:>9.2f}")
+    print(
+        "probe lines found in the recognizer's labeled set: "
+        f"{results['probe_lines_in_recognizer_labeled_set']}"
+    )
     o = results["overall"]
     print(
         f"overall: (a) {o['a']:.3f} (b) {o['b']:.3f} (c) {o['c']:.3f} (d) {o['d']:.3f} "

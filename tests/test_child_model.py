@@ -13,6 +13,7 @@ from agent.child.numbers import normalize
 from agent.child.probes import PROBLEMS, in_words, reply_says
 from agent.child.reader import read_question
 from agent.child.registry import _BUILT_IN, RuleError, build_rule, check_persona, rule_names
+from agent.child.rules.base import Rule, RuleAnswer
 from agent.child.think import think
 from agent.state import StudentState
 from personas.loader import PersonaLibrary
@@ -275,3 +276,77 @@ def test_the_state_carries_the_answer_and_the_move_and_describes_them(library):
     assert StudentState.from_dict(data) == state
     why = state.after_teacher(maya, "How did you get that?")
     assert why.answer.mode == "explain" and why.answer.value == "43"
+
+
+class CountsOnIncludingFirst(Rule):
+    """A rule about small sums a child otherwise knows: 3 + 2 -> "3, 4" -> 4."""
+
+    name = "counts-on-including-first"
+    kinds = frozenset({"arithmetic"})
+    covers_known_facts = True
+
+    def answer(self, question):
+        a, b = question.get("a"), question.get("b")
+        if question.get("op") != "+":
+            return None
+        return RuleAnswer(str(a + b - 1), f"counted on from {a} including it", f"{a} then more")
+
+
+def test_a_persona_can_say_otherwise_about_known_facts(library, monkeypatch):
+    """A rule marked covers_known_facts answers sums within 20 while held, and a rule added
+    through the registry table is found like a built-in one."""
+    from agent.child import registry
+    from agent.child import think as thinking
+    from personas.schema import RuleSpec
+
+    monkeypatch.setitem(
+        registry._BUILT_IN,
+        "counts-on-including-first",
+        "tests.test_child_model:CountsOnIncludingFirst",
+    )
+    for cached in (registry._targets, registry.rule_class, thinking._rule):
+        cached.cache_clear()
+    maya = library.get("maya")
+    m = maya.misconception("smaller-from-larger")
+    counting = m.model_copy(update={"rule": RuleSpec(name="counts-on-including-first")})
+    topic = maya.knowledge[1].model_copy(update={"misconceptions": [counting]})
+    knowledge = [maya.knowledge[0], topic, maya.knowledge[2]]
+    persona = maya.model_copy(update={"knowledge": knowledge})
+    try:
+        held = think(persona, lambda _id: True, "What is 3 + 2?")
+        assert held.value == "4" and held.misconception == "smaller-from-larger"
+        learned = think(persona, lambda _id: False, "What is 3 + 2?")
+        assert learned.value == "5"
+        assert think(maya, lambda _id: True, "What is 3 + 2?").value == "5"  # maya knows it
+    finally:
+        for cached in (registry._targets, registry.rule_class, thinking._rule):
+            cached.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "I have a big box of blocks at home.",
+        "no blocks needed, it's 25",
+        "My cousin keeps a big box of base-ten rods at her house.",
+        "The answer is 25, you have to regroup.",
+        "Do you like to draw horses?",
+    ],
+)
+def test_traps_with_cue_words_do_not_count_as_teaching(library, line):
+    maya = library.get("maya")
+    state = StudentState.initial(maya).after_teacher(maya, "What is 52 - 27?")
+    after = state.after_teacher(maya, line)
+    assert after.misconceptions["smaller-from-larger"].effective_moves == 0, after.last_move
+    assert after.holds("smaller-from-larger")
+
+
+def test_asking_problems_teaches_nothing(library):
+    """Posing problems, even many different ones, is not teaching."""
+    maya = library.get("maya")
+    state = StudentState.initial(maya)
+    rng = random.Random(3)
+    for _ in range(8):
+        a, b = rng.randint(50, 99), rng.randint(11, 49)
+        state = state.after_teacher(maya, f"What is {a} - {b}?")
+    assert state.misconceptions["smaller-from-larger"].effective_moves == 0

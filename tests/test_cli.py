@@ -18,6 +18,7 @@ def test_help_lists_every_command(capsys) -> None:
     out = capsys.readouterr().out
     for command in (
         "chat",
+        "run",
         "personas",
         "sessions",
         "brains",

@@ -426,7 +426,11 @@ def test_dspy_rows_have_history_and_state(store: Store, maya: Persona, tmp_path:
 def test_dspy_state_is_replayed_when_a_turn_has_none(store: Store, maya: Persona) -> None:
     session = store.start_session("maya", "sam", "offline")
     teacher = "Count the rods by tens: what is the digit worth?"
-    for text in ("What is the 5 in 52 worth? Let's use base-ten blocks.", teacher):
+    # two teaching moves by meaning (asking the problem itself is not one)
+    for text in (
+        "Let's build 52 with base-ten blocks and look at what each digit is worth.",
+        teacher,
+    ):
         store.add_turn(session, "teacher", text)
         store.add_turn(session, "student", "ok")  # logged without a state
     rows = build_dataset(store, Selection("maya")).rows

@@ -62,12 +62,15 @@ def _program_classes() -> tuple[type, type]:
         """Reply as the second-grade child described in `persona`, chatting with a teacher.
 
         Stay in character: the child's words, spelling and feelings, and the beliefs in
-        `student_state`, including the wrong ones. Answer only the teacher's latest message,
-        briefly, the way a seven-year-old types. Never explain like a teacher or an assistant.
+        `student_state`, including the wrong ones; when it gives the child's answer to the
+        teacher's question, say that answer. Answer only the teacher's latest message, briefly,
+        the way a seven-year-old types. Never explain like a teacher or an assistant.
         """
 
         persona: str = dspy.InputField(desc="who the child is, how they talk, what they believe")
-        student_state: str = dspy.InputField(desc="how the child feels and believes right now")
+        student_state: str = dspy.InputField(
+            desc="how the child feels and believes right now, and what it would answer and why"
+        )
         history: dspy.History = dspy.InputField(desc="the conversation so far")
         teacher_message: str = dspy.InputField(desc="what the teacher just wrote")
         student_reply: str = dspy.OutputField(desc="what the child types back")

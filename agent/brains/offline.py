@@ -104,19 +104,15 @@ class OfflineBrain(Brain):
         for position, candidate in enumerate(self._candidates):
             if not _eligible(candidate, state):
                 continue
-            if state.active and candidate.misconception not in (None, state.active):
-                continue  # another misconception's line answers another topic
+            if candidate.misconception not in (None, state.active):
+                continue  # a misconception's line answers its own topic only
             if taught and candidate.kind == "off_task" and candidate.kind != wanted_kind:
                 continue  # the teacher gave the child something to do: it does not drift off
             if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
                 continue  # a number the teacher did not say answers some other problem
             score = float(scores[position])
-            if (
-                asked
-                and candidate.kind != wanted_kind
-                and (score < _MIN_QUESTION_SCORE or candidate.kind != "on_task")
-            ):
-                continue  # not an answer to the question (shares nothing, or drifts off)
+            if asked and candidate.kind != wanted_kind and score < _MIN_QUESTION_SCORE:
+                continue  # shares nothing with the question: not an answer to it
             if state.active and candidate.misconception == state.active:
                 score += _ACTIVE_TOPIC_BONUS
             if wanted_kind and candidate.kind == wanted_kind:

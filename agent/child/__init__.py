@@ -6,7 +6,8 @@
   correct rule it answers by once resolved.
 - :mod:`agent.child.think` picks the rule for a question and computes the child's answer.
 - :mod:`agent.child.voice` says that answer in the persona's voice (the offline brain).
-- :mod:`agent.child.probes` generates problems and teaching lines for benchmarks and evaluation.
+- :mod:`agent.child.probes` generates problems, and :mod:`agent.child.probe_lines` the teaching,
+  telling and chit-chat lines, for benchmarks and evaluation (`utta eval`).
 
 Importing this package reads nothing and loads no model.
 """

@@ -133,6 +133,8 @@ def _arithmetic(message: str, text: str, spoken: list[SpokenNumber]) -> Question
         (rf"\btake (?:away )?{_NUM} (?:away )?from {_NUM}", "-", True),
         (rf"\bsubtract {_NUM} from {_NUM}", "-", True),
         (rf"{_NUM}\s*(?:\+|plus)\s*{_NUM}", "+", False),
+        (rf"\b{_NUM} take {_NUM}\b", "-", False),
+        (rf"\b{_NUM} and {_NUM} (?:together|altogether|in all|make|makes|is|are)\b", "+", False),
         (rf"\badd {_NUM} (?:and|to|plus) {_NUM}", "+", False),
         (rf"\b{_NUM} (?:add|added to) {_NUM}", "+", False),
     ]
@@ -263,8 +265,12 @@ def _coins(message: str, text: str, spoken: list[SpokenNumber]) -> Question | No
             want = (
                 "less" if _COMPARE_LESS.search(text) and not _COMPARE_MORE.search(text) else "more"
             )
+            yes_no = bool(re.match(r"^(is|are|does|do)\b", text))
             return Question(
-                message, "coin_compare", (), {"a": names[0], "b": names[1], "want": want}
+                message,
+                "coin_compare",
+                (),
+                {"a": names[0], "b": names[1], "want": want, "yes_no": yes_no},
             )
     if len(names) == 1 and re.search(r"worth|how much|how many cents|value|cents", text):
         return Question(message, "coin_value", (), {"coin": names[0]})
@@ -347,7 +353,7 @@ def _two_objects(text: str) -> tuple[str, str] | None:
     cleaned = re.sub(r"[?!.,:;]", " ", text)
     stop = (
         r"(?=\s+(?:at|from|off|out|together|and then|which|who|what|will|would|does|do|"
-        r"to|in|on)\b|\s*$)"
+        r"to|in|on|are|is|were|was|get|gets|fall|falls|land|lands|drop|dropped)\b|\s*$)"
     )
     patterns = [
         rf"\b{_ARTICLE}\s+([a-z]+(?: [a-z]+){{0,2}}?)\s+(?:and|or|with|vs|versus)\s+{_ARTICLE}\s+"
@@ -412,7 +418,11 @@ def _plants(message: str, text: str, spoken: list[SpokenNumber]) -> Question | N
 def _sun(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None:
     if not re.search(r"\b(sun|night|dark|day|sunset|sunrise|earth|sky)\b", text):
         return None
-    if re.search(r"where (does|did|do|is) (the )?sun|sun go|sun at night|sun hide", text):
+    if re.search(
+        r"where (does|did|do|is) (the )?sun|sun go(es)? (at night|away|down)|"
+        r"sun at night|sun hide",
+        text,
+    ):
         return Question(message, "sun_where", (), {})
     if re.search(r"\b(dark|night|day|sunset|sunrise|morning|evening)\b", text) and re.search(
         r"\bwhy|\bhow come|\bwhat makes|\bhow does|\bwhat happens|\bexplain", text
@@ -421,7 +431,9 @@ def _sun(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None
     if re.search(r"\b(sun|earth)\b", text) and re.search(
         r"\bmov|\bspin|\bturn|\bgo(es)? around|\bgoing around|\brotat|\bcircle|\bstill\b", text
     ):
-        return Question(message, "sun_moves", (), {})
+        subject = "earth" if re.search(r"^(does|is|do)\s+(the\s+)?earth", text) else "sun"
+        yes_no = bool(re.match(r"^(does|is|do|are|can)\b", text))
+        return Question(message, "sun_moves", (), {"subject": subject, "yes_no": yes_no})
     return None
 
 

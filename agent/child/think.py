@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Any
 
-from agent.child.reader import Question, is_question, read_question
+from agent.child.reader import Question, read_question
 from agent.child.registry import build_rule
 from personas.schema import Misconception, Persona
 
@@ -28,9 +28,11 @@ _WHY = re.compile(
     r"tell me how|tell me why|show me how|can you explain|what did you do)\b|"
     r"\bwhy\b.*\?\s*$"
 )
+# Asking the last problem again ("are you sure?", "so what is it now?"), not a new topic.
 _AGAIN = re.compile(
-    r"\b(sure|again|now|answer|so what|what is it|what's it|blank|check|"
-    r"still|this time|redo|one more time|think)\b|^\s*(so|then|and|ok so|okay so)\b"
+    r"\b(are you sure|sure\?|again|the answer|your answer|so what|what is it|what's it|"
+    r"now what|what about now|how about now|blank|check|redo|one more time|still think|"
+    r"still say|think now)\b|^\s*(so|then|ok so|okay so|now)\b"
 )
 
 
@@ -51,7 +53,8 @@ class Answer:
     kind: str = ""
     """The question's kind (``Question.kind``)."""
     mode: str = "answer"
-    """``answer`` a question, ``explain`` the last answer, ``guess`` beyond what it knows."""
+    """``answer`` a question, ``explain`` the last answer, ``guess`` beyond what it knows,
+    ``realize`` the last problem seen the right way the moment a misconception resolves."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +101,8 @@ def think(
             return None
         if _WHY.search(lowered):
             return replace(again, mode="explain")
-        if _AGAIN.search(lowered) and is_question(message) and not re.search(r"\d", message):
+        asks_again = "?" in message or re.search(r"\bagain\b", lowered)
+        if _AGAIN.search(lowered) and asks_again and not re.search(r"\d", message):
             return again
         return None
     return answer_question(persona, holds, question, active)
@@ -109,14 +113,34 @@ def answer_question(
 ) -> Answer | None:
     if question is None:
         return None
+    misconceptions = sorted(persona.misconceptions, key=lambda m: m.id != active)
+    early = _by_misconception(persona, holds, question, misconceptions, facts_only=True)
+    if early is not None:
+        return early
     known = _known_fact(question)
     if known is not None:
         return known
-    misconceptions = sorted(persona.misconceptions, key=lambda m: m.id != active)
+    answer = _by_misconception(persona, holds, question, misconceptions, facts_only=False)
+    if answer is not None:
+        return answer
+    return _beyond(question)
+
+
+def _by_misconception(
+    persona: Persona,
+    holds: Callable[[str], bool],
+    question: Question,
+    misconceptions: list[Misconception],
+    *,
+    facts_only: bool,
+) -> Answer | None:
+    """The answer by the first misconception whose rule (held or correct) answers it."""
     for m in misconceptions:
         held = holds(m.id)
         rule = rule_for(m, held)
         if rule is None or not rule.applies(question):
+            continue
+        if facts_only and not (held and rule.covers_known_facts):
             continue
         said = rule.answer(question)
         if said is None:
@@ -134,7 +158,7 @@ def answer_question(
             says=said.says,
             kind=question.kind,
         )
-    return _beyond(question)
+    return None
 
 
 def _arithmetic() -> Any:

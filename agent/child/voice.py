@@ -92,6 +92,14 @@ class Voice:
                 f"{value} {self.because} {says}",
                 f"{opener} {says}",
             ]
+        elif answer.mode == "realize" and value is not None:
+            lines = [
+                f"oh {value}",
+                f"ohh its {value}",
+                f"wait {value}!",
+                f"oh. {says}",
+                f"oh so its {value}",
+            ]
         elif value is None:
             lines = [
                 "idk",
@@ -104,6 +112,10 @@ class Voice:
             ]
         elif answer.mode == "guess":
             lines = [f"{opener} {value}?", f"{value}?", f"{value} i think", f"maybe {value}?"]
+        elif value in ("yes", "no", "true", "false") and says:
+            lines = [f"{value} {says}", value, f"{opener} {value}", f"{value}. {says}"]
+        elif value.split()[0] in ("yes", "no"):  # "yes its fine it has dirt": no "its" before it
+            lines = [value, f"{opener} {value}", f"{value}. {says}", f"{value}!", f"um {value}"]
         elif answer.held and answer.misconception:
             # sure of the wrong idea: short, and the way the child explains it comes later
             unsure = f"{value}?" if self.question_mark else value

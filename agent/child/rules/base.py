@@ -30,6 +30,9 @@ class Rule(ABC):
     """The question kinds (``Question.kind``) the rule answers."""
     params: ClassVar[dict[str, Any]] = {}
     """Param names and their defaults, for documentation and validation."""
+    covers_known_facts: ClassVar[bool] = False
+    """True for a rule about what a second-grader otherwise knows (sums within 20, reading
+    two-digit numbers): it then answers before those facts do, while its misconception is held."""
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.params))

@@ -34,6 +34,12 @@ class _Coins(Rule):
                 return None
             ranked = sorted((a, b), key=self.ranking, reverse=question.get("want") == "more")
             chosen, other = ranked
+            if question.get("yes_no"):  # "is a dime worth more than a nickel?"
+                return RuleAnswer(
+                    "yes" if chosen == a else "no",
+                    f"{self.reason}: the {chosen} over the {other}",
+                    self.says_compare(chosen, other),
+                )
             return RuleAnswer(
                 chosen,
                 f"{self.reason}: the {chosen} over the {other}",

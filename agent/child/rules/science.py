@@ -132,9 +132,15 @@ _MAKES_FOOD = {
 class _PlantRule(Rule):
     kinds = frozenset(_SOIL_FOOD)
     table: dict[str, tuple[str, str, str]] = {}
+    sun_moves = True
+    """For day-and-night tables: whether the child thinks the sun is what moves."""
 
     def answer(self, question: Question) -> RuleAnswer | None:
         value, why, says = self.table[question.kind]
+        if question.kind == "sun_moves" and question.get("yes_no"):
+            # "does the sun go around the earth?" / "does the earth move?"
+            moves = self.sun_moves == (question.get("subject") == "sun")
+            value = f"{'yes' if moves else 'no'} {value}"
         return RuleAnswer(value, why, says)
 
 
@@ -202,3 +208,4 @@ class EarthSpins(_PlantRule):
     name = "earth-spins"
     kinds = frozenset(_EARTH_SPINS)
     table = _EARTH_SPINS
+    sun_moves = False
