@@ -83,10 +83,11 @@ def fit(texts: list[str], dense: np.ndarray, y: list[str], c: float) -> dict:
     return {"words": words, "chars": chars, "logreg": logreg}
 
 
-def stack(words, chars, texts: list[str], dense: np.ndarray) -> np.ndarray:
-    return np.hstack(
-        [words.transform(texts).toarray(), chars.transform(texts).toarray(), dense]
-    ).astype(np.float32)
+def stack(words, chars, texts: list[str], dense: np.ndarray):
+    """The head's input rows, sparse (training on 10k mostly-zero columns is faster so)."""
+    from scipy.sparse import csr_matrix, hstack
+
+    return hstack([words.transform(texts), chars.transform(texts), csr_matrix(dense)]).tocsr()
 
 
 def predict(model: dict, texts: list[str], dense: np.ndarray) -> list[str]:
