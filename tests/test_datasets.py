@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.prompt import persona_prompt
 from agent.state import StudentState
 from personas.loader import PersonaLibrary
 from personas.schema import Persona
@@ -78,11 +79,11 @@ def test_one_row_per_student_turn_with_the_whole_dialogue_before_it(
     assert last["session_id"] == session.id
     # The system prompt is what the LLM brains send: persona, then the state of that turn.
     description = session.state.describe(maya)
-    assert last["messages"][0]["content"] == f"{maya.system_prompt()}\n{description}"
+    assert last["messages"][0]["content"] == f"{persona_prompt(maya)}\n{description}"
     assert last["student_state"] == description
 
     plain = build_dataset(store, Selection("maya"), include_state=False)
-    assert {row["messages"][0]["content"] for row in plain.rows} == {maya.system_prompt()}
+    assert {row["messages"][0]["content"] for row in plain.rows} == {persona_prompt(maya)}
 
 
 def test_a_rewrite_replaces_the_reply_here_and_in_later_context(
@@ -411,7 +412,7 @@ def test_dspy_rows_have_history_and_state(store: Store, maya: Persona, tmp_path:
     assert [len(row["history"]) for row in rows] == [0, 1, 2]
     last = rows[-1]
     assert set(last) == {"persona", "student_state", "history", "teacher_message", "student_reply"}
-    assert last["persona"] == maya.system_prompt()
+    assert last["persona"] == persona_prompt(maya)
     assert last["student_state"] == session.state.describe(maya)
     assert last["history"] == [
         {"teacher_message": "Hi Maya", "student_reply": "hi"},

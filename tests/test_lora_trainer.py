@@ -28,6 +28,7 @@ from trainers.lora_data import (
     TemplateError,
     prepare_tokenizer,
     tokenize_row,
+    tokenize_rows,
 )
 from trainers.lora_register import load_into_server
 from transcripts.store import Store
@@ -172,11 +173,26 @@ def test_a_row_with_no_reply_left_stops_training_unless_skipped(
     assert result.data["skipped_by_trainer"][1]["reason"] == "no reply token within max_seq_len 24"
 
 
-def test_a_long_row_keeps_its_end_and_its_reply(tiny_base: Path) -> None:
+def test_a_long_row_leaves_out_whole_early_exchanges_never_part_of_its_prompt(
+    tiny_base: Path,
+) -> None:
     tokenizer = load_tokenizer(str(tiny_base))
-    row = tokenize_row(tokenizer, DIALOGUE, 24, last_only=True)
-    assert row.truncated and len(row.input_ids) == 24
+    full = tokenize_row(tokenizer, DIALOGUE, 10_000, last_only=True)
+    without_first = [DIALOGUE[0], *DIALOGUE[3:]]
+    fits = len(tokenize_row(tokenizer, without_first, 10_000).input_ids)
+    assert fits < len(full.input_ids)
+    row = tokenize_row(tokenizer, DIALOGUE, fits, last_only=True)
+    assert row.trimmed_exchanges == 1
+    assert row.input_ids == tokenize_row(tokenizer, without_first, fits, last_only=True).input_ids
+    assert tokenizer.decode(row.input_ids).count(SYSTEM) == 1  # the system prompt is whole
     assert labelled_spans(tokenizer, row.input_ids, row.labels) == ["7 take away 2 is 5<|end|>"]
+
+
+def test_a_row_whose_prompt_alone_is_too_long_is_a_listed_bad_row(tiny_base: Path) -> None:
+    tokenizer = load_tokenizer(str(tiny_base))
+    kept, bad = tokenize_rows(tokenizer, [DIALOGUE, DIALOGUE], 8, lines=[3, 7])
+    assert kept == [] and [row.line for row in bad] == [3, 7]
+    assert "too long" in bad[0].reason and "system prompt alone is" in bad[0].reason
 
 
 def test_a_template_that_rewrites_earlier_turns_is_refused(tiny_base: Path) -> None:
@@ -411,7 +427,7 @@ def test_cli_builds_the_dataset_from_the_store(tiny_base: Path, utta_home: Path,
     record_sessions(Store(), broken=True)
     argv = [
         "train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
-        "--max-seq-len", "96", "--quiet",
+        "--quiet",
     ]  # fmt: skip
     assert main(argv) == 1
     err = capsys.readouterr().err
@@ -426,5 +442,21 @@ def test_cli_builds_the_dataset_from_the_store(tiny_base: Path, utta_home: Path,
     assert [s["reason"] for s in manifest["skipped"]] == [
         "teacher message has no student reply (two teacher turns in a row)"
     ]
-    assert manifest["truncated_rows"] > 0  # maya's persona prompt is longer than 96 tokens
+    # max_seq_len defaults to the base's context (512), which the compact persona prompt fits
+    assert json.loads((adapter / "training_config.json").read_text())["max_seq_len"] == 512
+    assert "context_trimmed_rows" in manifest and "truncated_rows" not in manifest
     assert brain.lineage["dataset"]["content_hash"] == manifest["content_hash"]
+
+
+def test_rows_too_long_for_max_seq_len_are_refused_listed_and_nothing_registered(
+    tiny_base: Path, capsys
+) -> None:
+    record_sessions(Store(), broken=False)
+    argv = ["train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
+            "--max-seq-len", "96", "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    too_long = [line for line in err.splitlines() if "too long" in line]
+    assert len(too_long) == 9  # every row, each named by file and line
+    assert "train.jsonl:1:" in err and "system prompt alone is" in err and "--skip-bad" in err
+    assert Store().brains() == []

@@ -15,7 +15,8 @@ as context, so the loss target is the last assistant message::
      "session_id": 7, "turn_idx": 5, "student_state": <state description>}
 
 The system message is exactly what the LLM brains send (``BrainRequest.as_chat_messages``): the
-persona's ``system_prompt()`` and, on the next line, the state description of the turn (the state
+compact persona prompt (:func:`agent.prompt.persona_prompt`) and, on the next line, the state
+description of the turn (the state
 logged with the student turn, else the state replayed from the teacher messages). Pass
 ``include_state=False`` for the persona prompt alone. ``session_id``, ``turn_idx`` and
 ``student_state`` are internal: the writers strip them (see :data:`INTERNAL_KEYS`).
@@ -34,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from agent.prompt import persona_prompt
 from trainers.manifest import (
     INTERNAL_KEYS,
     content_hash,
@@ -128,7 +130,7 @@ class Dataset:
     problems: list[RowProblem] = field(default_factory=list)
     """Bad rows found while building; they are in neither split."""
     persona_prompt: str = ""
-    """The persona's scrubbed ``system_prompt()`` (the DSPy writer's ``persona`` field)."""
+    """The persona's scrubbed compact prompt (the DSPy writer's ``persona`` field)."""
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -177,7 +179,7 @@ def build_dataset(
     dropped: list[RowProblem] = []
     rows: list[dict[str, Any]] = []
     turn_count = 0
-    prompt = scrub(persona.system_prompt()) if persona is not None else ""
+    prompt = scrub(persona_prompt(persona)) if persona is not None else ""
     builder = _SessionRows(persona, prompt, scrub, include_state) if persona else None
     for session in sessions:
         turn_count += session.turn_count

@@ -27,6 +27,7 @@ load it. torch, transformers, peft and trl are imported inside the functions tha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -175,7 +176,7 @@ def _sft_config(config: LoraTrainingConfig, checkpoints: Path, has_validation: b
         load_best_model_at_end=has_validation,
         metric_for_best_model="eval_loss",
         greater_is_better=False,
-        max_length=None,  # rows are cut to max_seq_len (keeping the reply) when tokenized
+        max_length=None,  # rows fit max_seq_len when tokenized (whole exchanges left out)
         packing=False,
         gradient_checkpointing=config.gradient_checkpointing,
         use_cpu=config.use_cpu,
@@ -293,6 +294,8 @@ def train_lora(
     out = Path(config.output_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = load_tokenizer(config.base)
+    if config.max_seq_len is None:
+        config = dataclasses.replace(config, max_seq_len=base_context(config.base, tokenizer))
     train_rows, val_rows = _tokenize(tokenizer, data, config)
     model = load_base_model(config)
 
@@ -346,7 +349,7 @@ def train_lora(
         loop_s=reporter.loop_s or runtime,
         trainable_parameters=sum(v.numel() for v in before.values()),
         unchanged_parameters=unchanged,
-        truncated_rows=sum(r.truncated for r in (*train_rows, *val_rows)),
+        context_trimmed_rows=sum(bool(r.trimmed_exchanges) for r in (*train_rows, *val_rows)),
         data=data.describe(),
         base_layers=base_layers,
         stopped_early=round(epochs_run) < config.epochs,
@@ -355,9 +358,23 @@ def train_lora(
     result.samples = greedy_samples(trainer.model, tokenizer, sample_rows, config)
     result.authenticity = authenticity([s.reply for s in result.samples], config.persona)
     config.save(out)
-    data.write_manifest(out, truncated_rows=result.truncated_rows)
+    data.write_manifest(out, context_trimmed_rows=result.context_trimmed_rows)
     (out / REPORT_FILE).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     return result
+
+
+def base_context(base: str, tokenizer: Any) -> int:
+    """The base model's context length in tokens: its config's ``max_position_embeddings``,
+    else the tokenizer's ``model_max_length``, else 2048."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(base)
+    config = getattr(config, "text_config", None) or config
+    context = getattr(config, "max_position_embeddings", None)
+    if isinstance(context, int) and context > 0:
+        return context
+    limit = getattr(tokenizer, "model_max_length", None)
+    return limit if isinstance(limit, int) and 0 < limit < 10**7 else 2048
 
 
 def _tokenize(

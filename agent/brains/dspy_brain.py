@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.brains.dspy_lm import DEFAULT_MAX_TOKENS, build_lm
+from agent.prompt import persona_prompt
 from agent.registry import (
     BrainContext,
     BrainSpec,
@@ -219,7 +220,7 @@ def to_history(messages: "Sequence[BaseMessage]") -> Any:
 def program_inputs(request: BrainRequest) -> dict[str, Any]:
     """The StudentProgram's inputs for a brain request (a trainer builds examples the same way)."""
     return {
-        "persona": request.persona.system_prompt(),
+        "persona": persona_prompt(request.persona),  # as in the dspy training rows
         "student_state": request.state.describe(request.persona),
         "history": to_history(request.history),
         "teacher_message": request.message,

@@ -16,7 +16,6 @@ usage and error messages are shared. Its health check also makes sure the adapte
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +72,11 @@ class VllmBrain(OpenAICompatBrain):
         )
 
     def _api_key(self) -> str:
-        # Never the OpenAI key, even for a vLLM server on another machine: VLLM_API_KEY if the
-        # server was started with --api-key, else a placeholder.
-        return os.environ.get("VLLM_API_KEY") or LOCAL_PLACEHOLDER_KEY
+        # Never the OpenAI key, even for a vLLM server on another machine: the key `utta serve
+        # vllm` stored for the recorded server, else VLLM_API_KEY, else a placeholder.
+        from agent.serving import server_key
+
+        return server_key(self.server_url) or LOCAL_PLACEHOLDER_KEY
 
     def not_answering(self) -> BrainError:
         from agent.serving import not_answering
@@ -102,8 +103,20 @@ class VllmBrain(OpenAICompatBrain):
         pay for a new HTTP client and connection (that alone cost ~90 ms a swap)."""
         import openai
 
+        from agent.serving import unauthorized
+
         try:
             page = await self._get_client().models.list(timeout=5.0)
+        except openai.AuthenticationError:
+            raise unauthorized(
+                self.server_url or "", self._api_key() != LOCAL_PLACEHOLDER_KEY
+            ) from None
+        except openai.APIStatusError as error:
+            raise BrainError(
+                f"vLLM server at {self.server_url} answered HTTP {error.status_code} to "
+                "GET /v1/models",
+                fix="check the brain's base_url points at a vLLM server's root",
+            ) from None
         except openai.APIError:
             raise self.not_answering() from None
         return [model.model_dump() for model in page.data]
@@ -145,9 +158,11 @@ class VllmBrain(OpenAICompatBrain):
                 f"`utta serve vllm --base MODEL --adapter {self.model}=PATH`",
             )
         rank = self.max_lora_rank or self._recorded_rank() or serving.DEFAULT_MAX_LORA_RANK
+        key = self._api_key()
         await asyncio.to_thread(
-            serving.load_adapter, self.server_url, self.adapter, self.adapter_path, max_rank=rank
-        )
+            serving.load_adapter, self.server_url, self.adapter, self.adapter_path, max_rank=rank,
+            api_key=None if key == LOCAL_PLACEHOLDER_KEY else key,
+        )  # fmt: skip
         self._adapter_ready = True
         return f"loaded adapter {self.adapter} from {self.adapter_path} into {self.server_url}"
 
