@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from agent.state import StudentState
     from personas.schema import Persona
 
-MAX_TRAITS = 3
-MAX_HABITS = 4
+MAX_TRAITS = 2
+MAX_HABITS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -39,6 +39,12 @@ def persona_prompt(persona: Persona) -> str:
         "Never talk like a teacher or an assistant.",
     ]
     return "\n".join(lines)
+
+
+def reply_token_budget(persona: Persona) -> int:
+    """Tokens for the persona's longest reply (``words_per_turn.max`` words, ~4 tokens a word
+    in a small tokenizer, plus the end of turn): what a fine-tuned child brain may generate."""
+    return max(16, persona.speech.words_per_turn.max * 4 + 8)
 
 
 def system_message(persona: Persona, state: StudentState) -> str:

@@ -236,7 +236,7 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
 
     # 2. Build and export the dataset; train from the exported files.
     library = PersonaLibrary([PERSONAS], shipped=False)
-    dataset = build_dataset(store, Selection("kai"), library=library)
+    dataset = build_dataset(store, Selection("kai", targets="all"), library=library)
     dataset.raise_if_bad()
     folder = write_openai(dataset, tmp_path / "data")
     data = ChatData.from_folder(folder)

@@ -290,6 +290,7 @@ def train_dspy(
     out_dir: Path | str | None = None,
     name: str | None = None,
     skip_bad: bool = False,
+    targets: str = "approved",
     prompt_format: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     num_candidates: int = 4,
@@ -327,7 +328,7 @@ def train_dspy(
         reflection_spec = resolve_lm(store, reflection_lm_spec).spec
     selection = Selection(
         persona_id, since=since, until=until, trainees=list(trainees),
-        min_rating=min_rating, session_ids=list(session_ids),
+        min_rating=min_rating, session_ids=list(session_ids), targets=targets,
     )  # fmt: skip
     config = DSPyTrainingConfig(
         persona=persona_id, optimizer=optimizer, lm=resolved.spec, lm_brain=resolved.brain,

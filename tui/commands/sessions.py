@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 EXPORT_FORMATS = ("jsonl", "openai", "hf", "dspy")
 
@@ -58,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--skip-bad", action="store_true", help="leave bad rows out instead of stopping"
     )
+    add_targets_argument(export)
     export.add_argument(
         "--no-state", action="store_true", help="system prompt without the child's state line"
     )
@@ -175,6 +176,7 @@ def _selection(args: argparse.Namespace, persona_id: str):
         trainees=list(args.trainee),
         min_rating=args.min_rating,
         session_ids=list(args.session_ids),
+        targets=args.targets,
     )
 
 

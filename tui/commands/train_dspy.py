@@ -16,7 +16,7 @@ import argparse
 import json
 from typing import Any
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 OPTIMIZERS = ("bootstrap", "random-search", "mipro", "gepa")  # trainers.dspy_trainer.OPTIMIZERS
 LM_KINDS = ("openai", "vllm", "local")  # agent.brains.dspy_lm.LM_KINDS
@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     data.add_argument(
         "--skip-bad", action="store_true", help="train without bad rows (listed in the manifest)"
     )
+    add_targets_argument(data)
     opt = parser.add_argument_group("optimizer")
     opt.add_argument(
         "--max-demos", type=int, default=4, metavar="N", help="the LM's own replies that pass "
@@ -165,6 +166,7 @@ def train_dspy_command(args: argparse.Namespace) -> int:
             out_dir=args.out,
             name=args.name,
             skip_bad=args.skip_bad,
+            targets=args.targets,
             prompt_format=args.prompt_format,
             threshold=args.threshold,
             num_candidates=args.candidates,

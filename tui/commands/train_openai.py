@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -44,11 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="DIR",
         help="train.jsonl (+ validation.jsonl, manifest.json) to use instead of exporting the "
-        "persona's approved turns from the logs",
+        "persona's sessions from the logs (see --targets)",
     )
     chosen = start.add_argument_group(
         "selection", "which logged sessions to export when there is no --data"
     )
+    add_targets_argument(chosen)
     chosen.add_argument("--since", metavar="DATE", help="sessions started on or after (UTC)")
     chosen.add_argument("--until", metavar="DATE", help="sessions started up to this day (UTC)")
     chosen.add_argument("--trainee", metavar="NAME", action="append", default=[])
@@ -141,6 +142,8 @@ def train_openai(args: argparse.Namespace) -> int:
     }
     if args.data and any(selection.values()):
         raise CommandError("--data and the session selection options do not mix", code=2)
+    if not args.data:
+        selection["targets"] = args.targets
     request = FineTuneRequest(
         persona_id=args.persona,
         model=args.model,
