@@ -453,7 +453,7 @@ def test_rows_too_long_for_max_seq_len_are_refused_listed_and_nothing_registered
 ) -> None:
     record_sessions(Store(), broken=False)
     argv = ["train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
-            "--max-seq-len", "96", "--quiet"]  # fmt: skip
+            "--max-seq-len", "96", "--quiet", "--targets", "all", "--no-examples"]  # fmt: skip
     assert main(argv) == 1
     err = capsys.readouterr().err
     too_long = [line for line in err.splitlines() if "too long" in line]

@@ -331,10 +331,12 @@ def test_without_data_the_personas_sessions_are_exported(
         for i in range(3):
             store.add_turn(session, "teacher", f"What is {50 + i + k} - {20 + i}?")
             store.add_turn(session, "student", f"Um, {30 + k}? I counted back.")
-    expected = datasets.build_dataset(store, datasets.Selection("maya")).manifest["content_hash"]
+    every = datasets.Selection("maya", targets="all", examples=False)
+    expected = datasets.build_dataset(store, every).manifest["content_hash"]
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     args = ["train", "openai", "--persona", "maya", "--model", MODEL, "--base-url", fake.base_url,
-            "--yes", "--detach", "--trainee", "trainee-a"]  # fmt: skip
+            "--yes", "--detach", "--trainee", "trainee-a", "--targets", "all",
+            "--no-examples"]  # fmt: skip
     assert main(args) == 0, capsys.readouterr().err
     assert "train.jsonl: 12 examples" in capsys.readouterr().out
     assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]

@@ -291,6 +291,7 @@ def train_dspy(
     name: str | None = None,
     skip_bad: bool = False,
     targets: str = "approved",
+    examples: bool = True,
     prompt_format: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     num_candidates: int = 4,
@@ -329,6 +330,7 @@ def train_dspy(
     selection = Selection(
         persona_id, since=since, until=until, trainees=list(trainees),
         min_rating=min_rating, session_ids=list(session_ids), targets=targets,
+        examples=examples,
     )  # fmt: skip
     config = DSPyTrainingConfig(
         persona=persona_id, optimizer=optimizer, lm=resolved.spec, lm_brain=resolved.brain,

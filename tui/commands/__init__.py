@@ -21,5 +21,12 @@ TARGETS_HELP = (
 
 
 def add_targets_argument(parser) -> None:  # argparse parser or argument group
-    """``--targets approved|unflagged|all`` with the help every export and trainer shares."""
+    """``--targets approved|unflagged|all`` and ``--no-examples``, shared by every export and
+    trainer."""
     parser.add_argument("--targets", choices=TARGETS, default="approved", help=TARGETS_HELP)
+    parser.add_argument(
+        "--no-examples",
+        dest="examples",
+        action="store_false",
+        help="leave out the persona's example exchanges",
+    )

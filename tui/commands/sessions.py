@@ -177,6 +177,7 @@ def _selection(args: argparse.Namespace, persona_id: str):
         min_rating=args.min_rating,
         session_ids=list(args.session_ids),
         targets=args.targets,
+        examples=args.examples,
     )
 
 

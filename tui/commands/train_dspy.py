@@ -167,6 +167,7 @@ def train_dspy_command(args: argparse.Namespace) -> int:
             name=args.name,
             skip_bad=args.skip_bad,
             targets=args.targets,
+            examples=args.examples,
             prompt_format=args.prompt_format,
             threshold=args.threshold,
             num_candidates=args.candidates,

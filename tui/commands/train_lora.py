@@ -111,8 +111,9 @@ def _data(args: argparse.Namespace, out: Path) -> Any:
     from transcripts.store import Store
 
     selection = Selection(
-        args.persona, since=args.since, trainees=list(args.trainee), targets=args.targets
-    )
+        args.persona, since=args.since, trainees=list(args.trainee), targets=args.targets,
+        examples=args.examples,
+    )  # fmt: skip
     try:
         dataset = build_dataset(Store(), selection)
         dataset.raise_if_bad(skip_bad=args.skip_bad)

@@ -143,7 +143,7 @@ def train_openai(args: argparse.Namespace) -> int:
     if args.data and any(selection.values()):
         raise CommandError("--data and the session selection options do not mix", code=2)
     if not args.data:
-        selection["targets"] = args.targets
+        selection.update(targets=args.targets, examples=args.examples)
     request = FineTuneRequest(
         persona_id=args.persona,
         model=args.model,
