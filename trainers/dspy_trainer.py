@@ -29,6 +29,7 @@ dspy is imported inside functions only.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -315,6 +316,7 @@ def train_dspy(
     Raises :class:`DSPyTrainingError` with a fix, or :class:`trainers.datasets.BadRows` listing
     the bad rows unless ``skip_bad`` (then the manifest lists them).
     """
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-list download
     import dspy
 
     from agent.brains.dspy_brain import build_program, save_program
