@@ -305,10 +305,10 @@ def test_cancel_and_status_listing(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     assert main(train_args(fake, data_dir, "--yes", "--detach")) == 0
-    assert main(["train", "status"]) == 0
+    assert main(["train", "status", "--list"]) == 0
     listing = capsys.readouterr().out
     assert re.search(r"ftjob-fake0001\s+validating_files\s+maya", listing)
-    assert "utta train status JOB_ID" in listing
+    assert "resume watching the newest unfinished job: utta train status" in listing
 
     assert main(["train", "cancel", "ftjob-fake0001"]) == 0
     assert "now cancelled" in capsys.readouterr().out
@@ -456,3 +456,23 @@ def test_killed_mid_poll_then_status_resumes_and_registers(
     assert brain.spec["base_url"] == fake.base_url  # the recorded URL, not an env var
     assert get_job(Store(), "ftjob-fake0001").status == "succeeded"
     assert_no_secret(utta_home, first_out, first_err, resumed.stdout, resumed.stderr)
+
+
+def test_status_alone_resumes_the_newest_unfinished_job_and_lists_the_others(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, data_dir, "--yes", "--detach", "--name", "maya-first")) == 0
+    assert main(train_args(fake, data_dir, "--yes", "--detach", "--name", "maya-second")) == 0
+    capsys.readouterr()
+    assert main(["train", "status", "--poll-interval", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming job ftjob-fake0002" in out
+    assert re.search(r"other jobs[\s\S]*ftjob-fake0001\s+validating_files", out)
+    assert [brain.name for brain in Store().brains()] == ["maya-second"]
+    assert main(["train", "status", "--poll-interval", "0"]) == 0  # then the older one
+    assert "resuming job ftjob-fake0001" in capsys.readouterr().out
+    assert {brain.name for brain in Store().brains()} == {"maya-first", "maya-second"}

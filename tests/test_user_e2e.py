@@ -12,6 +12,7 @@ through the same session service the chat screen calls.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shlex
 from pathlib import Path
@@ -79,9 +80,10 @@ def test_the_readme_retrain_loop_runs_as_written(
 
     # 1. export: the default targets are the approved and rewritten replies plus the examples
     run(export, capsys)
-    manifest = (tmp_path / "data" / "maya" / "manifest.json").read_text()
-    assert '"approved": 11' in manifest and '"rewritten": 1' in manifest
-    assert '"persona example"' in manifest
+    manifest = json.loads((tmp_path / "data" / "maya" / "manifest.json").read_text())
+    targets = manifest["counts"]["targets"]
+    assert targets["approved"] >= 3 and targets["rewritten"] == 1 and targets["persona example"]
+    assert set(targets) == {"approved", "rewritten", "persona example"}
 
     # 2. serve, as documented: sized for this machine, with a key stored owner-only
     out = run(serve, capsys)
