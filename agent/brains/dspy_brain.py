@@ -38,7 +38,9 @@ from agent.brains.dspy_lm import DEFAULT_MAX_TOKENS, build_lm
 from agent.prompt import persona_prompt
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -405,3 +407,17 @@ def create(spec: BrainSpec, context: BrainContext) -> DSPyBrain:
         max_tokens=max_tokens,
         prompt_format=option_text("dspy", options, "prompt_format", "fields") or "fields",
     )
+
+
+KIND = BrainKind(
+    summary="a DSPy program (zero-shot or optimised) over an openai, vllm or local LM",
+    requires=("dspy",),
+    extra="dspy",
+    options=(
+        Option("lm", "mapping", 'the LM, e.g. {"kind": "vllm", "adapter": "maya-a"} (required)'),
+        Option("program", "text", "a program.json saved by `utta train dspy`"),
+        Option("temperature", "number", "sampling temperature"),
+        Option("max_tokens", "integer", "longest LM output in tokens"),
+        Option("prompt_format", "text", "fields or chat"),
+    ),
+)

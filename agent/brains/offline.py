@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rank_bm25 import BM25Okapi
 
 from agent.brain import Brain, BrainRequest
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainKind, BrainSpec
 from agent.state import StudentState
 from personas.schema import Example, Persona
 
@@ -114,3 +114,6 @@ class OfflineBrain(Brain):
 
 def create(spec: BrainSpec, context: BrainContext) -> OfflineBrain:
     return OfflineBrain(context.persona, context.approved_examples, name=spec.name)
+
+
+KIND = BrainKind(summary="the persona's examples and approved turns; no model, no network")

@@ -27,7 +27,9 @@ from agent.keys import LOCAL_PLACEHOLDER_KEY
 from agent.prompt import reply_token_budget
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -280,3 +282,21 @@ def _error_message(error: Any) -> str:
         if isinstance(body.get("message"), str):
             return body["message"]
     return str(getattr(error, "message", "")) or type(error).__name__
+
+
+KIND = BrainKind(
+    summary="a LoRA adapter (or the base model) on a local vLLM server (`utta serve vllm`)",
+    requires=("openai", "httpx"),
+    extra="openai",
+    options=(
+        Option("base_url", "text", "the server, e.g. http://127.0.0.1:8000 (default: the record)"),
+        Option("adapter", "text", "the adapter's served name (default: the base model)"),
+        Option("adapter_path", "text", "adapter folder, loaded at runtime when not served yet"),
+        Option("base", "text", "the base model the adapter was trained on"),
+        Option("max_lora_rank", "integer", "the server's --max-lora-rank (default: record, 8)"),
+        Option("temperature", "number", "sampling temperature, 0 or more (0.7)"),
+        Option("max_tokens", "integer", "longest reply in tokens (default: the persona's)"),
+        Option("timeout", "number", "seconds to wait for the server (30)"),
+        Option("max_retries", "integer", "retries after a failed request (2)"),
+    ),
+)

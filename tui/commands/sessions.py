@@ -80,13 +80,16 @@ def list_sessions(args: argparse.Namespace) -> int:
     if not rows:
         print("no sessions yet — start one with `utta chat`")
         return 0
-    print(f"{'id':>5}  {'started (UTC)':<20} {'persona':<10} {'trainee':<14} {'turns':>5}  brain")
-    for row in rows:
-        started = row.started_at[:19].replace("T", " ")
-        print(
-            f"{row.id:>5}  {started:<20} {row.persona_id:<10} {row.trainee or '-':<14} "
-            f"{row.turn_count:>5}  {row.brain_at_start}"
-        )
+    from tui.tables import print_table
+
+    print_table(
+        ["id", "started (UTC)", "persona", "trainee", "turns", "brain"],
+        [
+            [row.id, row.started_at[:19].replace("T", " "), row.persona_id, row.trainee or "-",
+             row.turn_count, row.brain_at_start]
+            for row in rows
+        ],
+    )  # fmt: skip
     return 0
 
 
