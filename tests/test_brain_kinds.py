@@ -60,3 +60,20 @@ def test_long_names_and_paths_are_never_cut(capsys) -> None:
     store.add_turn(session, "teacher", "hi")
     assert main(["sessions", "list"]) == 0
     assert "a-trainee-with-a-very-long-name-indeed" in capsys.readouterr().out
+
+
+def test_the_picker_says_kind_method_base_and_whether_the_server_can_serve_it(maya) -> None:
+    from agent.serving import ServerRecord
+    from tui.practice import describe_brain, swappable_brains
+
+    store = Store()
+    lineage = {"method": "lora", "base": "/models/tiny-a"}
+    store.save_brain("maya-a", "vllm", {"adapter": "maya-a"}, "maya", lineage=lineage)
+    row = store.brain("maya-a")
+    serving_a = ServerRecord(pid=1, host="127.0.0.1", port=1, base="/models/tiny-a")
+    serving_b = ServerRecord(pid=1, host="127.0.0.1", port=1, base="/models/tiny-b")
+    assert describe_brain(row, serving_a) == (
+        "vllm · lora · base tiny-a · the running server can serve it"
+    )
+    assert "server runs another base (tiny-b)" in describe_brain(row, serving_b)
+    assert dict(swappable_brains(store, maya))["maya-a"].endswith("no vLLM server running")

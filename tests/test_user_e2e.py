@@ -6,7 +6,8 @@ The commands are read from the README block between ``<!-- e2e:begin -->`` and
 folder holding ``./base`` (a tiny Llama with a 2048-token context, like a real base's). Sessions
 are logged through the store API (there is no `utta run` yet), with trainee feedback, since the
 default training targets are approved replies. ``utta chat`` is a TUI: its live swap is done
-through the same session service the chat screen calls.
+through the same session service the chat screen calls. The one change to the commands: the
+README's `--port 8011` becomes a free port, since CI machines run other servers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from agent import serving
 from agent.brain import BrainError
 from agent.brains.vllm_brain import VllmBrain
 from personas.loader import PersonaLibrary
+from tests.plugins.models import free_port
 from tests.tinymodel import REPO_ROOT, build_tiny_model
 from transcripts.store import Store
 from tui.cli import main
@@ -77,6 +79,18 @@ def test_the_readme_retrain_loop_runs_as_written(
     build_tiny_model(tmp_path / "base", context=2048)
     log_sessions(Store())
     export, serve, train_lora, check, chat, train_dspy, stop = commands
+    assert "--port 8011" in serve
+    serve = serve.replace("--port 8011", f"--port {free_port()}")
+    try:
+        the_loop(tmp_path, capsys, export, serve, train_lora, check, chat, train_dspy, stop)
+    finally:
+        serving.stop()  # a failed step must not leave a server behind
+
+
+def the_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], export: str, serve: str,
+    train_lora: str, check: str, chat: str, train_dspy: str, stop: str,
+) -> None:  # fmt: skip
 
     # 1. export: the default targets are the approved and rewritten replies plus the examples
     run(export, capsys)
