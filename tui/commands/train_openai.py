@@ -125,7 +125,7 @@ def _client(base_url: str) -> OpenAI:
 def train_openai(args: argparse.Namespace) -> int:
     from agent.keys import resolve_base_url
     from trainers.openai_ft import DataInvalid, FineTuneRequest, launch, prepare
-    from trainers.openai_jobs import Hyperparameters, TrainingError, host_of
+    from trainers.openai_jobs import Hyperparameters, TrainingError, check_endpoint, host_of
     from trainers.openai_validate import format_report
 
     store = _store()
@@ -161,6 +161,11 @@ def train_openai(args: argparse.Namespace) -> int:
         max_tokens_per_example=args.max_tokens_per_example,
         price_per_million=args.price_per_million,
     )
+    client = _client(base_url)
+    try:  # the key and the endpoint, before any data is prepared or anything uploaded
+        check_endpoint(client, base_url)
+    except TrainingError as error:
+        raise CommandError(f"{error} (nothing was prepared or uploaded)") from None
     try:
         prepared = prepare(request, store)
     except DataInvalid as error:
@@ -186,7 +191,6 @@ def train_openai(args: argparse.Namespace) -> int:
             f"note: OpenAI stops new self-serve fine-tuning jobs on {OPENAI_SELF_SERVE_ENDS}; "
             "--base-url (or $OPENAI_BASE_URL) selects a compatible provider"
         )
-    client = _client(base_url)
     _confirm(prepared, args.yes)
     try:
         row = launch(request, prepared, store, client)
