@@ -375,9 +375,13 @@ def api_root(url: str) -> str:
     return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
+class NotAnswering(BrainError):
+    """Nothing answered at the address (refused, timed out); an HTTP error is a BrainError."""
+
+
 def not_answering(base_url: str, base: str | None = None) -> BrainError:
     hint = f"`utta serve vllm --base {base}`" if base else "`utta serve vllm --base MODEL`"
-    return BrainError(
+    return NotAnswering(
         f"vLLM server at {api_root(base_url)} is not answering", fix=f"start it with {hint}"
     )
 
@@ -412,10 +416,17 @@ def _request(
         raise unauthorized(root, bool(api_key))
     if response.status_code >= 400:
         try:
-            message = response.json()["error"]["message"]
+            message = str(response.json()["error"]["message"])
         except (ValueError, KeyError, TypeError):
-            message = response.text.strip() or f"HTTP {response.status_code}"
-        raise BrainError(f"vLLM refused the request: {message}")
+            message = response.text.strip()[:200] or response.reason_phrase
+        path = url.removeprefix(root)
+        raise BrainError(
+            f"the server at {root} answered HTTP {response.status_code} to {method} {path}: "
+            f"{message}",
+            fix="check the URL points at a vLLM (OpenAI-compatible) server's root"
+            if response.status_code == 404
+            else None,
+        )
     return response
 
 

@@ -185,11 +185,11 @@ class OpenAICompatBrain(Brain):
             return Health(ok=False, detail=redact_secrets(detail, extra=[self._key]))
 
     async def _local_health(self) -> Health:
-        from agent.serving import list_models
+        from agent.serving import NotAnswering, list_models
 
         try:
             models = await asyncio.to_thread(list_models, self.base_url, timeout=5.0)
-        except BrainError:
+        except NotAnswering:  # an HTTP error (a 404, say) keeps its own message
             raise self.not_answering() from None
         if self.model not in models:
             return Health(
