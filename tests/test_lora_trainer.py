@@ -460,3 +460,18 @@ def test_rows_too_long_for_max_seq_len_are_refused_listed_and_nothing_registered
     assert len(too_long) == 9  # every row, each named by file and line
     assert "train.jsonl:1:" in err and "system prompt alone is" in err and "--skip-bad" in err
     assert Store().brains() == []
+
+
+def test_train_lora_shows_a_bar_per_phase_and_keeps_library_noise_in_the_log(
+    tiny_base: Path, utta_home: Path, capsys
+) -> None:
+    record_sessions(Store(), broken=False)
+    argv = ["train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
+            "--targets", "all", "--no-examples"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "tokenizing train" in err and "training" in err
+    assert "{'loss'" not in out + err and "{'eval_loss'" not in out + err  # no raw trainer dicts
+    assert "warn" not in err.lower()
+    log = utta_home / "logs" / "train.log"
+    assert f"library messages: {log}" in out and log.is_file()

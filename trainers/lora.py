@@ -46,6 +46,12 @@ from trainers.lora_data import (
     to_hf_dataset,
     tokenize_rows,
 )
+from trainers.lora_progress import (
+    phase_bars,
+    tokenizing,
+    without_default_progress,
+    write_above_bars,
+)
 from trainers.lora_result import (
     EpochLosses,
     LoraResult,
@@ -296,10 +302,12 @@ def train_lora(
     tokenizer = load_tokenizer(config.base)
     if config.max_seq_len is None:
         config = dataclasses.replace(config, max_seq_len=base_context(config.base, tokenizer))
-    train_rows, val_rows = _tokenize(tokenizer, data, config)
+    train_rows, val_rows = _tokenize(tokenizer, data, config, progress=progress)
     model = load_base_model(config)
 
     history: list[EpochLosses] = []
+    if progress and log is print:  # epoch lines above the bars, not through them
+        log = write_above_bars
     reporter = _epoch_reporter(history, config.epochs, log)
     callbacks = [reporter]
     if val_rows and config.early_stopping_patience:
@@ -318,10 +326,7 @@ def train_lora(
             peft_config=peft_config(config),
             callbacks=callbacks,
         )
-        if not progress:
-            from transformers.trainer_callback import ProgressCallback
-
-            trainer.remove_callback(ProgressCallback)
+        without_default_progress(trainer, phase_bars if progress else None)
         _keep_adapter_in_float32(trainer.model, config)
         base_layers = _base_layers(trainer.model)
         before = _trainable(trainer.model)
@@ -378,17 +383,18 @@ def base_context(base: str, tokenizer: Any) -> int:
 
 
 def _tokenize(
-    tokenizer: Any, data: ChatData, config: LoraTrainingConfig
+    tokenizer: Any, data: ChatData, config: LoraTrainingConfig, *, progress: bool = False
 ) -> tuple[list[TokenizedRow], list[TokenizedRow]]:
     from trainers.lora_data import BadRowsError
 
     last_only = config.train_on == "last"
     train, bad = tokenize_rows(
-        tokenizer, data.train, config.max_seq_len, "train",
+        tokenizer, tokenizing(data.train, "train", progress), config.max_seq_len, "train",
         last_only=last_only, lines=data.lines.get("train", ()),
     )  # fmt: skip
     validation, bad_val = tokenize_rows(
-        tokenizer, data.validation, config.max_seq_len, "validation",
+        tokenizer, tokenizing(data.validation, "validation", progress), config.max_seq_len,
+        "validation",
         last_only=last_only, lines=data.lines.get("validation", ()),
     )  # fmt: skip
     if ((bad or bad_val) and not data.skip_bad) or not train:

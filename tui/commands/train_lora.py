@@ -70,7 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--load-into-server", action="store_true", help="load the adapter into the running "
         "`utta serve vllm` server (no restart)",
     )  # fmt: skip
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--quiet", action="store_true", help="no progress bars")
+    out.add_argument(
+        "--verbose", action="store_true", help="also print library warnings (always in the log)"
+    )
     parser.set_defaults(handler=train_lora_command)
 
 
@@ -184,10 +187,14 @@ def train_lora_command(args: argparse.Namespace) -> int:
     data = _data(args, out)
     for row in data.skipped:
         print(f"skipped {row.format(data.source)}")
+    from trainers.quiet import library_output
+
     try:
-        result = train_lora(config, data, progress=not args.quiet)
+        with library_output(verbose=args.verbose) as log_path:
+            result = train_lora(config, data, progress=not args.quiet)
     except (UttaError, OSError) as error:
         raise CommandError(f"training failed (nothing registered): {error}") from None
+    print(f"library messages: {log_path}")
     print(result.summary())
     if args.load_into_server:  # loaded first: a brain is registered only once it can answer
         try:
