@@ -158,19 +158,19 @@ def test_only_the_last_reply_is_learned_when_asked(tiny_base: Path) -> None:
     assert labelled_spans(tokenizer, row.input_ids, row.labels) == ["7 take away 2 is 5<|end|>"]
 
 
-def test_a_row_with_no_reply_left_stops_training_unless_skipped(
+def test_a_row_too_long_to_fit_stops_training_unless_skipped(
     tiny_base: Path, tmp_path: Path
 ) -> None:
     ends_with_teacher = {"messages": [*DIALOGUE, {"role": "user", "content": "word " * 40}]}
     rows = [*persona_rows(4), ends_with_teacher]
-    cfg = config(tiny_base, tmp_path / "out", max_seq_len=24, epochs=1, samples=0)
-    with pytest.raises(BadRowsError, match=r"train\.jsonl:5: no reply token within max_seq_len 24"):
+    cfg = config(tiny_base, tmp_path / "out", max_seq_len=64, epochs=1, samples=0)
+    with pytest.raises(BadRowsError, match=r"train\.jsonl:5: too long: \d+ tokens, over max_seq"):
         train_lora(cfg, ChatData.from_rows(rows), progress=False)
     malformed = {"messages": []}  # dropped first, so later problems must keep file lines
     data = ChatData.from_rows([malformed, *rows], skip_bad=True)
     result = train_lora(cfg, data, progress=False)
     assert [s["line"] for s in result.data["skipped_by_trainer"]] == [1, 6]
-    assert result.data["skipped_by_trainer"][1]["reason"] == "no reply token within max_seq_len 24"
+    assert result.data["skipped_by_trainer"][1]["reason"].startswith("too long: ")
 
 
 def test_a_long_row_leaves_out_whole_early_exchanges_never_part_of_its_prompt(

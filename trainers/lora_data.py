@@ -334,8 +334,11 @@ def tokenize_row(
         if len(ids) <= max_seq_len:
             return TokenizedRow(ids, labels, trimmed)
         rest = messages[head:]
-        # keep the last teacher message and everything after it (the reply to learn)
-        last_user = max((i for i, m in enumerate(rest) if m["role"] == "user"), default=0)
+        # keep the last exchange (the reply to learn and the teacher message before it)
+        replies = [i for i, m in enumerate(rest) if m["role"] == "assistant"]
+        last_user = max(
+            (i for i, m in enumerate(rest[: replies[-1]]) if m["role"] == "user"), default=0
+        ) if replies else 0  # fmt: skip
         if last_user == 0:
             prompt = len(_encode(tokenizer, messages[:head], False)[0]) if head else 0
             raise RowTooLong(
