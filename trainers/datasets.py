@@ -237,7 +237,10 @@ def build_dataset(
         "source_session_ids": [s.id for s in sessions],
         "excluded_sessions": excluded,
         "splits": {
-            name: {"session_ids": sorted({r["session_id"] for r in part}), "rows": len(part)}
+            name: {
+                "session_ids": sorted({r["session_id"] for r in part} - {EXAMPLES_SESSION}),
+                "rows": len(part),
+            }
             for name, part in (("train", train), ("validation", validation))
         },
         "counts": {
