@@ -72,6 +72,8 @@ class ServerRecord:
     keyed: bool = False
     """Started with an API key (stored in ``serve/vllm.key`` beside the record)."""
     max_model_len: int | None = None
+    sizing: str = ""
+    """How its memory was sized (see :func:`agent.vllm_launch.size_memory`)."""
 
     @property
     def base_url(self) -> str:
@@ -256,7 +258,7 @@ def start(
     record = ServerRecord(
         pid=process.pid, host=host, port=port, base=base, adapters=adapter_paths,
         log_path=str(log_path), max_lora_rank=max_lora_rank, started_at=time.time(),
-        keyed=key, max_model_len=max_model_len,
+        keyed=key, max_model_len=max_model_len, sizing=sizing.summary,
     )  # fmt: skip
     _write_record(record, home)
     if wait:

@@ -102,8 +102,9 @@ def the_loop(
     # 2. serve, as documented: sized for this machine, with a key stored owner-only
     out = run(serve, capsys)
     record = serving.read_record()
-    assert record is not None and record.keyed and "KV cache" not in out  # sizing is in the log
-    assert "KV cache" in Path(record.log_path).read_text().splitlines()[0]
+    assert record is not None and record.keyed
+    assert f"memory:     {record.sizing}" in out and "KV cache" in record.sizing
+    assert record.sizing in Path(record.log_path).read_text().splitlines()[0]
     key_file = serving.serve_dir() / "vllm.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     key = key_file.read_text()

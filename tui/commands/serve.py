@@ -147,6 +147,7 @@ def serve_vllm(args: argparse.Namespace) -> int:
     print(f"  base model: {record.base}")
     for name, path in record.adapters.items():
         print(f"  adapter:    {name} = {path}")
+    print(f"  memory:     {record.sizing}")
     print(f"  log:        {record.log_path}")
     if record.keyed:
         print(f"  key:        {serving.serve_dir() / 'vllm.key'} (sent by the vllm brains)")
