@@ -71,7 +71,8 @@ class VllmBrain(OpenAICompatBrain):
         self.max_lora_rank = max_lora_rank
         self.persona = persona
         """The persona the brain answers as; its prompt size is checked by :meth:`health`."""
-        self._max_model_len: int | None = None
+        self._served: list[dict[str, Any]] = []
+        """The server's ``/v1/models`` entries, as last listed."""
         self._adapter_ready = False
         served = adapter or base or "(base model)"
         what = f"LoRA adapter {adapter} on {base or 'the base model'}" if adapter else served
@@ -145,7 +146,7 @@ class VllmBrain(OpenAICompatBrain):
         except openai.APIError:
             raise self.not_answering() from None
         used = response.usage.prompt_tokens if response.usage else 0
-        limit = self._max_model_len
+        limit = self._context_length()
         if limit and used + self.max_tokens > limit:
             raise BrainError(
                 f"{self.model} cannot answer as {self.persona.name}: the persona's prompt is "
@@ -154,6 +155,15 @@ class VllmBrain(OpenAICompatBrain):
                 fix="restart the server with a larger `--max-model-len`, or give the brain a "
                 "smaller `max_tokens`",
             )
+
+    def _context_length(self) -> int | None:
+        """The served model's ``max_model_len`` (an adapter's, else its base's)."""
+        by_id = {entry["id"]: entry for entry in self._served}
+        entry = by_id.get(self.model, {})
+        for candidate in (entry, by_id.get(entry.get("parent") or "", {})):
+            if isinstance(candidate.get("max_model_len"), int):
+                return candidate["max_model_len"]
+        return None
 
     async def _served_models(self) -> list[dict[str, Any]]:
         """``/v1/models`` through the brain's own pooled client: a swap's health check must not
@@ -177,8 +187,7 @@ class VllmBrain(OpenAICompatBrain):
         except openai.APIError:
             raise self.not_answering() from None
         entries = [model.model_dump() for model in page.data]
-        limits = [e.get("max_model_len") for e in entries if e["id"] == self.model]
-        self._max_model_len = limits[0] if limits and isinstance(limits[0], int) else None
+        self._served = entries
         return entries
 
     async def ensure_ready(self) -> str:
