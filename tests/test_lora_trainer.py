@@ -475,3 +475,21 @@ def test_train_lora_shows_a_bar_per_phase_and_keeps_library_noise_in_the_log(
     assert "warn" not in err.lower()
     log = utta_home / "logs" / "train.log"
     assert f"library messages: {log}" in out and log.is_file()
+
+
+@pytest.mark.vllm
+def test_load_into_a_server_on_another_base_is_refused_before_training(
+    vllm_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))  # where the server is recorded
+    monkeypatch.setenv("UTTA_DB", str(tmp_path / "utta.db"))
+    record_sessions(Store(), broken=False)
+    other = tmp_path / "another-base"
+    out = tmp_path / "adapter"
+    argv = ["train", "lora", "--persona", "maya", "--base", str(other), "--load-into-server",
+            "--name", "maya-elsewhere", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"serves {vllm_server.model}, not --base {other} (checked before training)" in err
+    assert "utta serve stop && utta serve vllm --base" in err
+    assert Store().brains() == [] and not out.exists()  # nothing trained, nothing registered
