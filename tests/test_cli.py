@@ -110,7 +110,7 @@ def test_brains_add_list_show_compare_remove(capsys) -> None:
     capsys.readouterr()
     assert main(["brains", "list"]) == 0
     listed = capsys.readouterr().out
-    assert "maya-a" in listed and "maya-b" in listed and "installed kinds" in listed
+    assert "maya-a" in listed and "maya-b" in listed and "can build here" in listed
     assert main(["brains", "show", "maya-a"]) == 0
     assert '"rank": 8' in capsys.readouterr().out
     assert main(["brains", "compare", "maya-a", "maya-b"]) == 0

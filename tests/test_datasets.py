@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.prompt import persona_prompt
 from agent.state import StudentState
 from personas.loader import PersonaLibrary
 from personas.schema import Persona
@@ -25,6 +26,12 @@ from transcripts import Store
 
 FAKE_KEY = "sk-test-UTTA-SECRET-123456789"
 WRITERS = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}
+
+
+def every_reply(persona_id: str, **filters) -> Selection:
+    """Every unflagged reply as a target and no persona examples: most tests here are about how
+    rows are built; target selection itself is tested with ``Selection``'s defaults below."""
+    return Selection(persona_id, targets="all", examples=False, **filters)
 
 
 class Session:
@@ -67,7 +74,7 @@ def test_one_row_per_student_turn_with_the_whole_dialogue_before_it(
     store: Store, maya: Persona
 ) -> None:
     session = conversation(store, maya, "Hello Maya!")
-    dataset = build_dataset(store, Selection("maya"))
+    dataset = build_dataset(store, every_reply("maya"))
 
     assert [len(row["messages"]) for row in dataset.rows] == [3, 5, 7]
     last = dataset.rows[-1]
@@ -78,11 +85,11 @@ def test_one_row_per_student_turn_with_the_whole_dialogue_before_it(
     assert last["session_id"] == session.id
     # The system prompt is what the LLM brains send: persona, then the state of that turn.
     description = session.state.describe(maya)
-    assert last["messages"][0]["content"] == f"{maya.system_prompt()}\n{description}"
+    assert last["messages"][0]["content"] == f"{persona_prompt(maya)}\n{description}"
     assert last["student_state"] == description
 
-    plain = build_dataset(store, Selection("maya"), include_state=False)
-    assert {row["messages"][0]["content"] for row in plain.rows} == {maya.system_prompt()}
+    plain = build_dataset(store, every_reply("maya"), include_state=False)
+    assert {row["messages"][0]["content"] for row in plain.rows} == {persona_prompt(maya)}
 
 
 def test_a_rewrite_replaces_the_reply_here_and_in_later_context(
@@ -94,7 +101,7 @@ def test_a_rewrite_replaces_the_reply_here_and_in_later_context(
     store.add_feedback(turn, rating=1, rewrite="first rewrite")
     store.add_feedback(turn, rewrite="35")  # the latest feedback wins
 
-    rows = build_dataset(store, Selection("maya")).rows
+    rows = build_dataset(store, every_reply("maya")).rows
 
     assert replies(rows) == ["35", "um 7 take away 2"]
     assert rows[1]["messages"][2] == {"role": "assistant", "content": "35"}
@@ -113,7 +120,7 @@ def test_a_flagged_reply_without_a_rewrite_is_dropped_with_its_teacher_turn(
     store.add_feedback(rewritten_then_flagged, rewrite="10 20 30")
     store.add_feedback(rewritten_then_flagged, flagged=True)  # latest: flagged, no rewrite
 
-    dataset = build_dataset(store, Selection("maya"))
+    dataset = build_dataset(store, every_reply("maya"))
 
     assert replies(dataset.rows) == ["13", "ok"]
     contents = [m["content"] for m in dataset.rows[-1]["messages"][1:]]
@@ -131,7 +138,7 @@ def test_identical_rows_are_kept_once_and_counted(store: Store, maya: Persona) -
     other = Session(store, maya)
     other.say("What is 6 + 7?", "12")
 
-    dataset = build_dataset(store, Selection("maya"))
+    dataset = build_dataset(store, every_reply("maya"))
 
     assert sorted(replies(dataset.rows)) == ["12", "13"]
     assert dataset.manifest["dropped_counts"] == {"duplicate": 2}
@@ -145,7 +152,7 @@ def test_split_is_by_session_and_deterministic(store: Store, maya: Persona) -> N
     for n in range(10):
         conversation(store, maya, f"Good morning, group {n}!")
 
-    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.3, seed=7)
+    dataset = build_dataset(store, every_reply("maya"), validation_fraction=0.3, seed=7)
     train_ids = {row["session_id"] for row in dataset.train}
     validation_ids = {row["session_id"] for row in dataset.validation}
 
@@ -154,12 +161,12 @@ def test_split_is_by_session_and_deterministic(store: Store, maya: Persona) -> N
     assert len(dataset.train) == 21 and len(dataset.validation) == 9
     splits = dataset.manifest["splits"]
     assert splits["validation"]["session_ids"] == sorted(validation_ids)
-    again = build_dataset(store, Selection("maya"), validation_fraction=0.3, seed=7)
+    again = build_dataset(store, every_reply("maya"), validation_fraction=0.3, seed=7)
     assert again.validation == dataset.validation
     assert again.manifest["content_hash"] == dataset.manifest["content_hash"]
 
     def held_out(seed: int) -> tuple[int, ...]:
-        manifest = build_dataset(store, Selection("maya"), seed=seed).manifest
+        manifest = build_dataset(store, every_reply("maya"), seed=seed).manifest
         return tuple(manifest["splits"]["validation"]["session_ids"])
 
     picks = {held_out(seed) for seed in range(6)}
@@ -169,7 +176,7 @@ def test_split_is_by_session_and_deterministic(store: Store, maya: Persona) -> N
 def test_two_sessions_put_one_in_validation(store: Store, maya: Persona) -> None:
     conversation(store, maya, "Hi!")
     conversation(store, maya, "Hello!")
-    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.01)
+    dataset = build_dataset(store, every_reply("maya"), validation_fraction=0.01)
     assert len({r["session_id"] for r in dataset.validation}) == 1
     assert len({r["session_id"] for r in dataset.train}) == 1
 
@@ -187,21 +194,21 @@ def test_selection_filters(store: Store, maya: Persona) -> None:
     store.db["sessions"].update(sam.id, {"started_at": "2025-01-05T10:00:00.000+00:00"})
 
     def ids(**filters: object) -> list[int]:
-        return build_dataset(store, Selection("maya", **filters)).manifest["source_session_ids"]
+        return build_dataset(store, every_reply("maya", **filters)).manifest["source_session_ids"]
 
     assert ids() == [sam.id, kim.id, rated.id]
     assert ids(trainees=["kim", "ana"]) == [kim.id, rated.id]
     assert ids(until="2025-01-05") == [sam.id]
     assert ids(since="2025-01-06") == [kim.id, rated.id]
     assert ids(session_ids=[rated.id]) == [rated.id]
-    dataset = build_dataset(store, Selection("maya", min_rating=4))
+    dataset = build_dataset(store, every_reply("maya", min_rating=4))
     assert dataset.manifest["source_session_ids"] == [rated.id]
     assert {e["session_id"]: e["reason"] for e in dataset.manifest["excluded_sessions"]} == {
         sam.id: "no rated turns",
         kim.id: "average rating 2.00 < 4",
     }
     with pytest.raises(ValueError, match="not an ISO date"):
-        build_dataset(store, Selection("maya", since="last week"))
+        build_dataset(store, every_reply("maya", since="last week"))
 
 
 # --- scrubbing ----------------------------------------------------------------------------------
@@ -221,7 +228,7 @@ def test_secrets_and_pii_are_scrubbed_from_every_written_file(
     stored_secret = "stored-in-keys-file-0099"
     session = Session(store, maya)
     first = session.say("My key is ...", "ok")
-    leaky = session.say("Email me at jo.doe@example.com or call 555-123-4567.", "pepper")
+    leaky = session.say("Email me at jo.doe@example.com or call 555-123-4567, pepper.", "ok")
     rewrite = store.add_feedback(leaky, rewrite="idk")
     logged_before_redaction(store, first - 1, f"My key is {FAKE_KEY}, or {env_secret}.")
     logged_before_redaction(store, first, f"ok {FAKE_KEY}")
@@ -232,7 +239,7 @@ def test_secrets_and_pii_are_scrubbed_from_every_written_file(
     monkeypatch.setenv("OPENAI_API_KEY", env_secret)
     set_key("other", stored_secret)
 
-    dataset = build_dataset(store, Selection("maya"), pii_patterns=[r"(?i)pepper"])
+    dataset = build_dataset(store, every_reply("maya"), pii_patterns=[r"(?i)pepper"])
 
     scrubbed = dataset.manifest["scrubbed"]
     assert scrubbed["api_key"] == 3 and scrubbed["known_key"] == 2
@@ -250,14 +257,14 @@ def test_secrets_and_pii_are_scrubbed_from_every_written_file(
 def test_keys_typed_today_never_reach_the_rows(store: Store, maya: Persona) -> None:
     """The store redacts as it writes; the rows keep that redaction."""
     Session(store, maya).say(f"My key is {FAKE_KEY}", "ok")
-    dataset = build_dataset(store, Selection("maya"))
+    dataset = build_dataset(store, every_reply("maya"))
     assert FAKE_KEY not in json.dumps(dataset.rows)
     assert "[redacted]" in dataset.rows[0]["messages"][1]["content"]
 
 
 def test_a_bad_pii_pattern_is_named(store: Store) -> None:
     with pytest.raises(ValueError, match=r"--pii-pattern '\(unclosed'"):
-        build_dataset(store, Selection("maya"), pii_patterns=["(unclosed"])
+        build_dataset(store, every_reply("maya"), pii_patterns=["(unclosed"])
 
 
 # --- manifest -----------------------------------------------------------------------------------
@@ -267,8 +274,8 @@ def test_content_hash_is_stable_and_follows_the_content(
     store: Store, maya: Persona, tmp_path: Path
 ) -> None:
     session = conversation(store, maya, "Hi Maya")
-    first = build_dataset(store, Selection("maya"))
-    second = build_dataset(store, Selection("maya"))
+    first = build_dataset(store, every_reply("maya"))
+    second = build_dataset(store, every_reply("maya"))
     assert first.manifest["content_hash"] == second.manifest["content_hash"]
 
     write_openai(first, tmp_path / "a")
@@ -278,7 +285,7 @@ def test_content_hash_is_stable_and_follows_the_content(
 
     student = [t for t in store.turns(session.id) if t.role == "student"][1]
     store.add_feedback(student.id, rewrite="35?")
-    changed = build_dataset(store, Selection("maya"))
+    changed = build_dataset(store, every_reply("maya"))
     assert changed.manifest["content_hash"] != first.manifest["content_hash"]
 
 
@@ -287,7 +294,7 @@ def test_manifest_describes_the_data(store: Store, maya: Persona, tmp_path: Path
     b = conversation(store, maya, "Hello")
     store.add_turn(b.id, "teacher", "Are you still there?")  # never answered
 
-    dataset = build_dataset(store, Selection("maya", trainees=["sam"]), seed=3)
+    dataset = build_dataset(store, every_reply("maya", trainees=["sam"]), seed=3)
     manifest = json.loads((write_openai(dataset, tmp_path) / "manifest.json").read_text())
 
     assert manifest["persona_id"] == "maya"
@@ -302,6 +309,7 @@ def test_manifest_describes_the_data(store: Store, maya: Persona, tmp_path: Path
         "validation_rows": 3,
         "dropped": 1,
         "bad": 0,
+        "targets": {"unreviewed": 6},
     }
     assert manifest["dropped"] == [
         {"session_id": b.id, "turn_idx": 6, "reason": "teacher message never answered"}
@@ -326,7 +334,7 @@ def test_bad_rows_stop_the_build_unless_skipped(
     gone = store.start_session("zed", "sam", "offline")
     store.add_turn(gone, "teacher", "Hi")
     store.add_turn(gone, "student", "hi")
-    selection = Selection("maya", session_ids=[good.id, orphan, gone])
+    selection = every_reply("maya", session_ids=[good.id, orphan, gone])
 
     dataset = build_dataset(store, selection)
     with pytest.raises(BadRows) as raised:
@@ -353,7 +361,7 @@ def test_an_unknown_persona_makes_every_session_bad(store: Store) -> None:
     session = store.start_session("zed", "sam", "offline")
     store.add_turn(session, "teacher", "Hi")
     store.add_turn(session, "student", "hi")
-    dataset = build_dataset(store, Selection("zed"))
+    dataset = build_dataset(store, every_reply("zed"))
     assert dataset.rows == []
     assert "not known to the persona library" in dataset.problems[0].reason
 
@@ -361,7 +369,7 @@ def test_an_unknown_persona_makes_every_session_bad(store: Store) -> None:
 def test_empty_text_is_a_bad_row(store: Store, maya: Persona) -> None:
     session = Session(store, maya)
     session.say("What is 6 + 7?", "   ")
-    dataset = build_dataset(store, Selection("maya"))
+    dataset = build_dataset(store, every_reply("maya"))
     assert [p.reason for p in dataset.problems] == ["student reply is empty"]
 
 
@@ -371,7 +379,7 @@ def test_empty_text_is_a_bad_row(store: Store, maya: Persona) -> None:
 def test_openai_files_hold_only_messages(store: Store, maya: Persona, tmp_path: Path) -> None:
     conversation(store, maya, "Hi")
     conversation(store, maya, "Hello")
-    out = write_openai(build_dataset(store, Selection("maya")), tmp_path)
+    out = write_openai(build_dataset(store, every_reply("maya")), tmp_path)
     rows = read_jsonl(out / "train.jsonl") + read_jsonl(out / "validation.jsonl")
     assert len(rows) == 6
     assert all(set(row) == {"messages"} for row in rows)
@@ -384,7 +392,7 @@ def test_hf_files_load_with_the_datasets_library(
     datasets = pytest.importorskip("datasets")
     for n in range(4):
         conversation(store, maya, f"Hi {n}")
-    dataset = build_dataset(store, Selection("maya"), validation_fraction=0.25)
+    dataset = build_dataset(store, every_reply("maya"), validation_fraction=0.25)
     out = write_hf(dataset, tmp_path / "hf")
 
     files = {split: str(out / f"{split}.jsonl") for split in ("train", "validation")}
@@ -405,13 +413,13 @@ def test_hf_files_load_with_the_datasets_library(
 
 def test_dspy_rows_have_history_and_state(store: Store, maya: Persona, tmp_path: Path) -> None:
     session = conversation(store, maya, "Hi Maya")
-    out = write_dspy(build_dataset(store, Selection("maya"), validation_fraction=0), tmp_path)
+    out = write_dspy(build_dataset(store, every_reply("maya"), validation_fraction=0), tmp_path)
     rows = read_jsonl(out / "train.jsonl")
 
     assert [len(row["history"]) for row in rows] == [0, 1, 2]
     last = rows[-1]
     assert set(last) == {"persona", "student_state", "history", "teacher_message", "student_reply"}
-    assert last["persona"] == maya.system_prompt()
+    assert last["persona"] == persona_prompt(maya)
     assert last["student_state"] == session.state.describe(maya)
     assert last["history"] == [
         {"teacher_message": "Hi Maya", "student_reply": "hi"},
@@ -433,9 +441,71 @@ def test_dspy_state_is_replayed_when_a_turn_has_none(store: Store, maya: Persona
     ):
         store.add_turn(session, "teacher", text)
         store.add_turn(session, "student", "ok")  # logged without a state
-    rows = build_dataset(store, Selection("maya")).rows
+    rows = build_dataset(store, every_reply("maya")).rows
 
     replayed = StudentState.initial(maya).after_teacher(maya, rows[0]["messages"][1]["content"])
     replayed = replayed.after_teacher(maya, teacher)
     assert rows[-1]["student_state"] == replayed.describe(maya)
     assert "You now understand what was wrong with" in rows[-1]["student_state"]
+
+
+# --- which replies are targets ------------------------------------------------------------------
+
+
+def _reviewed_session(store: Store, maya: Persona) -> dict[str, int]:
+    """One session whose replies are approved, rewritten, unreviewed, flagged and, last, written
+    by a trained brain that is still under evaluation (registered with a lineage)."""
+    store.save_brain("maya-lora-1", "vllm", {}, "maya", lineage={"method": "lora"})
+    session = Session(store, maya)
+    turns = {
+        "approved": session.say("What is 52 - 27?", "um 35?"),
+        "rewritten": session.say("Show me with blocks.", "blocks are fun"),
+        "unreviewed": session.say("How many tens in 52?", "5 tens"),
+        "flagged": session.say("And the ones?", "As an AI language model, 2."),
+    }
+    store.add_feedback(turns["approved"], rating=5)
+    store.add_feedback(turns["rewritten"], rewrite="i dont know how")
+    store.add_feedback(turns["flagged"], flagged=True)
+    store.add_turn(session.id, "teacher", "Can you break a ten?")
+    turns["trained brain"] = store.add_turn(session.id, "student", "zzz qq", brain_id="maya-lora-1")
+    return turns
+
+
+def test_default_targets_are_approved_and_rewritten_replies_plus_the_examples(
+    store: Store, maya: Persona
+) -> None:
+    _reviewed_session(store, maya)
+    dataset = build_dataset(store, Selection("maya"))
+    replies = [row["messages"][-1]["content"] for row in dataset.rows]
+    examples = [example.student.strip() for example in maya.examples]
+    assert "um 35?" in replies and "i dont know how" in replies
+    for unwanted in ("5 tens", "As an AI language model, 2.", "zzz qq", "blocks are fun"):
+        assert unwanted not in replies
+    assert set(examples) <= set(replies)
+    counts = dataset.manifest["counts"]["targets"]
+    assert counts["approved"] == 1 and counts["rewritten"] == 1
+    assert counts["persona example"] == len({(e.teacher, e.student) for e in maya.examples})
+    # examples are always trained on; a session's replies that are not targets stay as context
+    assert all(r["session_id"] != 0 for r in dataset.validation)
+    rewritten = next(r for r in dataset.rows if r["messages"][-1]["content"] == "i dont know how")
+    assert rewritten["messages"][2]["content"] == "um 35?"
+    reasons = dataset.manifest["dropped_counts"]
+    assert reasons["unreviewed reply, not a target with --targets approved"] == 1
+    assert reasons["trained brain reply, not a target with --targets approved"] == 1
+
+
+def test_unflagged_targets_leave_out_brains_under_evaluation_unless_all(
+    store: Store, maya: Persona
+) -> None:
+    _reviewed_session(store, maya)
+    unflagged = build_dataset(store, Selection("maya", targets="unflagged", examples=False))
+    replies = [row["messages"][-1]["content"] for row in unflagged.rows]
+    assert replies == ["um 35?", "i dont know how", "5 tens"]
+    assert unflagged.manifest["counts"]["targets"] == {
+        "approved": 1, "rewritten": 1, "unreviewed": 1,
+    }  # fmt: skip
+    every = build_dataset(store, Selection("maya", targets="all", examples=False))
+    assert [row["messages"][-1]["content"] for row in every.rows] == [*replies, "zzz qq"]
+    assert every.manifest["counts"]["targets"]["trained brain"] == 1
+    with pytest.raises(ValueError, match="targets is one of approved, unflagged, all"):
+        build_dataset(store, Selection("maya", targets="some"))

@@ -32,8 +32,8 @@ from trainers.dspy_trainer import (
     MANIFEST_FILE,
     DSPyTrainingConfig,
     DSPyTrainingError,
-    train_dspy,
 )
+from trainers.dspy_trainer import train_dspy as _train_dspy
 from trainers.lineage import LINEAGE_KEYS
 from transcripts import Store
 from transcripts.recorder import SessionRecorder
@@ -68,6 +68,12 @@ LM_SPEC = {
     "base_url": "http://127.0.0.1:9/v1",
     "api_key": FAKE_KEY,
 }
+
+
+def train_dspy(*args, **options):
+    """Every logged reply as a target and no persona examples, so the scripted LM's answers line
+    up with the rows; target selection itself is tested in tests/test_datasets.py."""
+    return _train_dspy(*args, **{"targets": "all", "examples": False, **options})
 
 
 def scripted_lm() -> DummyLM:
@@ -360,6 +366,7 @@ def test_cli_trains_and_says_where_and_what_to_swap_to(
         "--db", str(logged.path), "train", "dspy", "--persona", "maya",
         "--optimizer", "bootstrap", "--lm-kind", "vllm", "--lm-base-url", "http://127.0.0.1:9",
         "--lm-adapter", "maya-a", "--max-demos", "1", "--name", "maya-cli",
+        "--targets", "all", "--no-examples",
     ])  # fmt: skip
 
     out = capsys.readouterr().out

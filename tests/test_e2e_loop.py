@@ -34,6 +34,7 @@ import pytest
 from agent import serving
 from agent.brains.offline import OfflineBrain
 from agent.brains.vllm_brain import VllmBrain
+from agent.prompt import system_message
 from agent.state import StudentState
 from agent.student import StudentAgent
 from personas.loader import PersonaLibrary
@@ -65,7 +66,7 @@ def kai() -> Persona:
 
 
 def system_prompt(persona: Persona) -> str:
-    return persona.system_prompt() + "\n" + StudentState.initial(persona).describe(persona)
+    return system_message(persona, StudentState.initial(persona))  # what the brains send
 
 
 # --- a base model that writes words -----------------------------------------------------------
@@ -165,7 +166,7 @@ def e2e_server(
     home = tmp_path_factory.mktemp("e2e-serve-home")
     record = serving.start(
         base=str(e2e_base), port=free_port(), max_lora_rank=8, max_loras=2, dtype="float32",
-        max_model_len=512, extra_env={"VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"},
+        max_model_len=512, kv_cache_gb=1, key=False, extra_env={"HF_HUB_OFFLINE": "1"},
         home=home, wait=False,
     )  # fmt: skip
     try:
@@ -255,7 +256,7 @@ async def test_logged_sessions_train_a_brain_that_is_swapped_in_live(
 
     # 2. Build and export the dataset; train from the exported files.
     library = PersonaLibrary([PERSONAS], shipped=False)
-    dataset = build_dataset(store, Selection("kai"), library=library, seed=SEED)
+    dataset = build_dataset(store, Selection("kai", targets="all"), library=library, seed=SEED)
     dataset.raise_if_bad()
     folder = write_openai(dataset, tmp_path / "data")
     data = ChatData.from_folder(folder)

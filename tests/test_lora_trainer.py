@@ -28,6 +28,7 @@ from trainers.lora_data import (
     TemplateError,
     prepare_tokenizer,
     tokenize_row,
+    tokenize_rows,
 )
 from trainers.lora_register import load_into_server
 from transcripts.store import Store
@@ -157,26 +158,41 @@ def test_only_the_last_reply_is_learned_when_asked(tiny_base: Path) -> None:
     assert labelled_spans(tokenizer, row.input_ids, row.labels) == ["7 take away 2 is 5<|end|>"]
 
 
-def test_a_row_with_no_reply_left_stops_training_unless_skipped(
+def test_a_row_too_long_to_fit_stops_training_unless_skipped(
     tiny_base: Path, tmp_path: Path
 ) -> None:
     ends_with_teacher = {"messages": [*DIALOGUE, {"role": "user", "content": "word " * 40}]}
     rows = [*persona_rows(4), ends_with_teacher]
-    cfg = config(tiny_base, tmp_path / "out", max_seq_len=24, epochs=1, samples=0)
-    with pytest.raises(BadRowsError, match=r"train\.jsonl:5: no reply token within max_seq_len 24"):
+    cfg = config(tiny_base, tmp_path / "out", max_seq_len=64, epochs=1, samples=0)
+    with pytest.raises(BadRowsError, match=r"train\.jsonl:5: too long: \d+ tokens, over max_seq"):
         train_lora(cfg, ChatData.from_rows(rows), progress=False)
     malformed = {"messages": []}  # dropped first, so later problems must keep file lines
     data = ChatData.from_rows([malformed, *rows], skip_bad=True)
     result = train_lora(cfg, data, progress=False)
     assert [s["line"] for s in result.data["skipped_by_trainer"]] == [1, 6]
-    assert result.data["skipped_by_trainer"][1]["reason"] == "no reply token within max_seq_len 24"
+    assert result.data["skipped_by_trainer"][1]["reason"].startswith("too long: ")
 
 
-def test_a_long_row_keeps_its_end_and_its_reply(tiny_base: Path) -> None:
+def test_a_long_row_leaves_out_whole_early_exchanges_never_part_of_its_prompt(
+    tiny_base: Path,
+) -> None:
     tokenizer = load_tokenizer(str(tiny_base))
-    row = tokenize_row(tokenizer, DIALOGUE, 24, last_only=True)
-    assert row.truncated and len(row.input_ids) == 24
+    full = tokenize_row(tokenizer, DIALOGUE, 10_000, last_only=True)
+    without_first = [DIALOGUE[0], *DIALOGUE[3:]]
+    fits = len(tokenize_row(tokenizer, without_first, 10_000).input_ids)
+    assert fits < len(full.input_ids)
+    row = tokenize_row(tokenizer, DIALOGUE, fits, last_only=True)
+    assert row.trimmed_exchanges == 1
+    assert row.input_ids == tokenize_row(tokenizer, without_first, fits, last_only=True).input_ids
+    assert tokenizer.decode(row.input_ids).count(SYSTEM) == 1  # the system prompt is whole
     assert labelled_spans(tokenizer, row.input_ids, row.labels) == ["7 take away 2 is 5<|end|>"]
+
+
+def test_a_row_whose_prompt_alone_is_too_long_is_a_listed_bad_row(tiny_base: Path) -> None:
+    tokenizer = load_tokenizer(str(tiny_base))
+    kept, bad = tokenize_rows(tokenizer, [DIALOGUE, DIALOGUE], 8, lines=[3, 7])
+    assert kept == [] and [row.line for row in bad] == [3, 7]
+    assert "too long" in bad[0].reason and "system prompt alone is" in bad[0].reason
 
 
 def test_a_template_that_rewrites_earlier_turns_is_refused(tiny_base: Path) -> None:
@@ -411,7 +427,7 @@ def test_cli_builds_the_dataset_from_the_store(tiny_base: Path, utta_home: Path,
     record_sessions(Store(), broken=True)
     argv = [
         "train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
-        "--max-seq-len", "96", "--quiet",
+        "--quiet",
     ]  # fmt: skip
     assert main(argv) == 1
     err = capsys.readouterr().err
@@ -426,5 +442,54 @@ def test_cli_builds_the_dataset_from_the_store(tiny_base: Path, utta_home: Path,
     assert [s["reason"] for s in manifest["skipped"]] == [
         "teacher message has no student reply (two teacher turns in a row)"
     ]
-    assert manifest["truncated_rows"] > 0  # maya's persona prompt is longer than 96 tokens
+    # max_seq_len defaults to the base's context (512), which the compact persona prompt fits
+    assert json.loads((adapter / "training_config.json").read_text())["max_seq_len"] == 512
+    assert "context_trimmed_rows" in manifest and "truncated_rows" not in manifest
     assert brain.lineage["dataset"]["content_hash"] == manifest["content_hash"]
+
+
+def test_rows_too_long_for_max_seq_len_are_refused_listed_and_nothing_registered(
+    tiny_base: Path, capsys
+) -> None:
+    record_sessions(Store(), broken=False)
+    argv = ["train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
+            "--max-seq-len", "96", "--quiet", "--targets", "all", "--no-examples"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    too_long = [line for line in err.splitlines() if "too long" in line]
+    assert len(too_long) == 9  # every row, each named by file and line
+    assert "train.jsonl:1:" in err and "system prompt alone is" in err and "--skip-bad" in err
+    assert Store().brains() == []
+
+
+def test_train_lora_shows_a_bar_per_phase_and_keeps_library_noise_in_the_log(
+    tiny_base: Path, utta_home: Path, capsys
+) -> None:
+    record_sessions(Store(), broken=False)
+    argv = ["train", "lora", "--persona", "maya", "--base", str(tiny_base), "--epochs", "1",
+            "--targets", "all", "--no-examples"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "tokenizing train" in err and "training" in err
+    assert "{'loss'" not in out + err and "{'eval_loss'" not in out + err  # no raw trainer dicts
+    assert "warn" not in err.lower()
+    log = utta_home / "logs" / "train.log"
+    assert f"library messages: {log}" in out and log.is_file()
+
+
+@pytest.mark.vllm
+def test_load_into_a_server_on_another_base_is_refused_before_training(
+    vllm_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))  # where the server is recorded
+    monkeypatch.setenv("UTTA_DB", str(tmp_path / "utta.db"))
+    record_sessions(Store(), broken=False)
+    other = tmp_path / "another-base"
+    out = tmp_path / "adapter"
+    argv = ["train", "lora", "--persona", "maya", "--base", str(other), "--load-into-server",
+            "--name", "maya-elsewhere", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"serves {vllm_server.model}, not --base {other} (checked before training)" in err
+    assert "utta serve stop && utta serve vllm --base" in err
+    assert Store().brains() == [] and not out.exists()  # nothing trained, nothing registered

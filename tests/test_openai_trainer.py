@@ -99,6 +99,11 @@ def train_args(fake: FakeOpenAI, data: Path, *extra: str) -> list[str]:
             "--base-url", fake.base_url, "--poll-interval", "0", *extra]  # fmt: skip
 
 
+def nothing_uploaded(fake: FakeOpenAI) -> bool:
+    """No file and no job reached the server (the pre-flight check may have)."""
+    return fake.files == {} and fake.jobs == {}
+
+
 def assert_no_secret(home: Path, *outputs: str) -> None:
     for text in outputs:
         assert SECRET not in text
@@ -170,7 +175,7 @@ def test_bad_data_is_listed_and_nothing_is_uploaded(
     assert "train.jsonl:7: message 2 has unrecognized role 'teacher'" in err
     assert "train.jsonl:11: no assistant message" in err
     assert "the training data has 10 problems" in err and "--skip-bad" in err
-    assert fake.requests == 0
+    assert nothing_uploaded(fake)
 
 
 def test_skip_bad_uploads_only_the_good_lines_and_records_the_rest(
@@ -305,10 +310,10 @@ def test_cancel_and_status_listing(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     assert main(train_args(fake, data_dir, "--yes", "--detach")) == 0
-    assert main(["train", "status"]) == 0
+    assert main(["train", "status", "--list"]) == 0
     listing = capsys.readouterr().out
     assert re.search(r"ftjob-fake0001\s+validating_files\s+maya", listing)
-    assert "utta train status JOB_ID" in listing
+    assert "resume watching the newest unfinished job: utta train status" in listing
 
     assert main(["train", "cancel", "ftjob-fake0001"]) == 0
     assert "now cancelled" in capsys.readouterr().out
@@ -331,10 +336,12 @@ def test_without_data_the_personas_sessions_are_exported(
         for i in range(3):
             store.add_turn(session, "teacher", f"What is {50 + i + k} - {20 + i}?")
             store.add_turn(session, "student", f"Um, {30 + k}? I counted back.")
-    expected = datasets.build_dataset(store, datasets.Selection("maya")).manifest["content_hash"]
+    every = datasets.Selection("maya", targets="all", examples=False)
+    expected = datasets.build_dataset(store, every).manifest["content_hash"]
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     args = ["train", "openai", "--persona", "maya", "--model", MODEL, "--base-url", fake.base_url,
-            "--yes", "--detach", "--trainee", "trainee-a"]  # fmt: skip
+            "--yes", "--detach", "--trainee", "trainee-a", "--targets", "all",
+            "--no-examples"]  # fmt: skip
     assert main(args) == 0, capsys.readouterr().err
     assert "train.jsonl: 12 examples" in capsys.readouterr().out
     assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]
@@ -358,7 +365,9 @@ def test_refuses_to_spend_without_yes_when_stdin_is_not_a_terminal(
     assert result.returncode == 2, result.stderr
     assert "pass --yes" in result.stderr
     assert "estimated cost" in result.stdout  # the estimate is shown before refusing
-    assert fake.requests == 0 and Store().brains() == [] and list_jobs(Store()) == []
+    assert (
+        fake.files == {} and fake.jobs == {}
+    )  # only the pre-flight check ran and Store().brains() == [] and list_jobs(Store()) == []
     assert_no_secret(utta_home, result.stdout, result.stderr)
 
 
@@ -377,7 +386,9 @@ def test_answering_no_at_the_prompt_uploads_nothing(
     assert main(train_args(fake, data_dir, "--price-per-million", "3")) == 1
     out, err = capsys.readouterr()
     assert re.search(r"Upload 15 examples and start a fine-tuning job costing about \$\d", out)
-    assert "nothing was uploaded" in err and fake.requests == 0
+    assert (
+        "nothing was uploaded" in err and fake.files == {} and fake.jobs == {}
+    )  # only the pre-flight check ran
 
 
 def test_a_missing_key_fails_with_the_fix(
@@ -386,7 +397,7 @@ def test_a_missing_key_fails_with_the_fix(
     assert main(train_args(fake, data_dir, "--yes")) == 1
     err = capsys.readouterr().err
     assert "No OpenAI key found — run `utta keys set openai` or set OPENAI_API_KEY" in err
-    assert fake.requests == 0
+    assert nothing_uploaded(fake)
 
 
 def test_a_rejected_key_is_not_echoed(
@@ -454,3 +465,46 @@ def test_killed_mid_poll_then_status_resumes_and_registers(
     assert brain.spec["base_url"] == fake.base_url  # the recorded URL, not an env var
     assert get_job(Store(), "ftjob-fake0001").status == "succeeded"
     assert_no_secret(utta_home, first_out, first_err, resumed.stdout, resumed.stderr)
+
+
+def test_status_alone_resumes_the_newest_unfinished_job_and_lists_the_others(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, data_dir, "--yes", "--detach", "--name", "maya-first")) == 0
+    assert main(train_args(fake, data_dir, "--yes", "--detach", "--name", "maya-second")) == 0
+    capsys.readouterr()
+    assert main(["train", "status", "--poll-interval", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "resuming job ftjob-fake0002" in out
+    assert re.search(r"other jobs[\s\S]*ftjob-fake0001\s+validating_files", out)
+    assert [brain.name for brain in Store().brains()] == ["maya-second"]
+    assert main(["train", "status", "--poll-interval", "0"]) == 0  # then the older one
+    assert "resuming job ftjob-fake0001" in capsys.readouterr().out
+    assert {brain.name for brain in Store().brains()} == {"maya-first", "maya-second"}
+
+
+def test_the_key_and_the_endpoint_are_checked_before_any_data_is_prepared(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The fake answers like OpenAI: 401 for a wrong key; a server root without /v1 is a 404."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-0000000000000000")
+    assert main(train_args(fake, data_dir, "--yes")) == 1
+    err = capsys.readouterr().err
+    assert "did not accept the API key" in err and "nothing was prepared or uploaded" in err
+    assert fake.files == {} and not (utta_home / "training").exists()
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    no_api = ["train", "openai", "--persona", "maya", "--model", MODEL, "--data", str(data_dir),
+              "--base-url", fake.base_url + "/nothing", "--yes"]  # fmt: skip
+    assert main(no_api) == 1
+    err = capsys.readouterr().err
+    assert "answered 404 to GET /fine_tuning/jobs" in err and "--base-url" in err
+    assert fake.files == {} and Store().brains() == []

@@ -204,3 +204,30 @@ async def test_an_adapter_trained_on_another_base_is_refused(
     health = await ft.health()
     assert not health.ok and "trained on" in health.detail and "utta serve vllm" in health.detail
     assert "elsewhere" not in serving.list_models(vllm_server.base_url)
+
+
+@pytest.mark.vllm
+async def test_health_refuses_a_brain_whose_persona_does_not_fit_the_servers_context(
+    vllm_server, request_
+) -> None:
+    """The session server has a 512-token context. Maya's prompt is ~470 tokens in the tiny
+    tokenizer: with a 24-token reply it fits; with her default reply budget (48) it does not;
+    a persona whose prompt alone is longer is refused by the server itself."""
+    maya = request_.persona
+    fits = brain(request_, "vllm", base_url=vllm_server.base_url)  # max_tokens 24
+    assert (await fits.health()).ok
+    await fits.aclose()
+
+    spec = BrainSpec("maya-base", "vllm", {"base_url": vllm_server.base_url})
+    default = create_brain(spec, BrainContext(persona=maya))
+    health = await default.health()
+    await default.aclose()
+    assert not health.ok
+    assert "cannot answer as Maya" in health.detail and "context of 512 tokens" in health.detail
+    assert "--max-model-len" in health.detail
+
+    wordy = maya.model_copy(update={"summary": "Maya " + "likes horses and " * 300 + "ponies."})
+    too_long = create_brain(spec, BrainContext(persona=wordy))
+    health = await too_long.health()
+    await too_long.aclose()
+    assert not health.ok and "refused a request of the persona's size (HTTP 400" in health.detail

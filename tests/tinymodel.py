@@ -102,8 +102,9 @@ def build_tokenizer(out_dir: Path, *, vocab_size: int = 600, text: str | None = 
     return tokenizer
 
 
-def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
-    """Save a random tiny Llama (hidden 128, 2 heads of 64, 1 KV head, 2 layers) with its tokenizer.
+def build_tiny_model(out_dir: Path, *, seed: int = 0, context: int = 512) -> Path:
+    """Save a random tiny Llama (hidden 128, 2 heads of 64, 1 KV head, 2 layers) with its tokenizer,
+    ``context`` positions long.
 
     Returns ``out_dir``, a folder that ``from_pretrained`` and vLLM load offline.
     """
@@ -120,7 +121,7 @@ def build_tiny_model(out_dir: Path, *, seed: int = 0) -> Path:
         num_attention_heads=2,
         num_key_value_heads=1,
         head_dim=64,
-        max_position_embeddings=512,
+        max_position_embeddings=context,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,

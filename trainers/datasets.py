@@ -15,15 +15,25 @@ as context, so the loss target is the last assistant message::
      "session_id": 7, "turn_idx": 5, "student_state": <state description>}
 
 The system message is exactly what the LLM brains send (``BrainRequest.as_chat_messages``): the
-persona's ``system_prompt()`` and, on the next line, the state description of the turn (the state
+compact persona prompt (:func:`agent.prompt.persona_prompt`) and, on the next line, the state
+description of the turn (the state
 logged with the student turn, else the state replayed from the teacher messages). Pass
 ``include_state=False`` for the persona prompt alone. ``session_id``, ``turn_idx`` and
 ``student_state`` are internal: the writers strip them (see :data:`INTERNAL_KEYS`).
 
-Trainee feedback counts (the latest per turn): a rewrite replaces the reply, a flagged reply
-without a rewrite is dropped together with its teacher message. Identical rows are kept once. The
-split is by session, so a session is never in both train and validation. Every text is scrubbed
-of keys and personal data (:mod:`trainers.scrub`).
+Targets (the replies rows teach) are chosen explicitly by ``Selection.targets``:
+
+- ``approved`` (default): replies the trainee approved (rated 4 or 5, not flagged) or rewrote;
+- ``unflagged``: every reply not flagged, except replies of trained brains (registered with a
+  lineage), which are still under evaluation, unless the trainee approved or rewrote them;
+- ``all``: every reply not flagged, whichever brain wrote it.
+
+The persona's example exchanges are added as rows too (``Selection.examples``; always in the
+train split). A reply that is not a target stays in later rows' context: it was said. The
+manifest counts the rows of each source (``counts.targets``). Trainee feedback counts (the latest
+per turn): a rewrite replaces the reply, a flagged reply without a rewrite is dropped. Identical
+rows are kept once. The split is by session, so a session is never in both train and validation.
+Every text is scrubbed of keys and personal data (:mod:`trainers.scrub`).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from agent.prompt import persona_prompt
 from trainers.manifest import (
     INTERNAL_KEYS,
     content_hash,
@@ -50,7 +61,7 @@ if TYPE_CHECKING:
     from agent.state import StudentState
     from personas.loader import PersonaLibrary
     from personas.schema import Persona
-    from transcripts.records import SessionRow
+    from transcripts.records import FeedbackRow, SessionRow
     from transcripts.store import Store
 
 __all__ = [
@@ -69,6 +80,11 @@ __all__ = [
 ]
 
 FLAGGED = "flagged without rewrite"
+TARGETS = ("approved", "unflagged", "all")
+APPROVED_RATING = 4
+"""A rating from which a reply counts as approved (as :meth:`Store.approved_examples`)."""
+EXAMPLES_SESSION = 0
+"""``session_id`` of the rows made from the persona's example exchanges (always trained on)."""
 DUPLICATE = "duplicate"
 UNANSWERED = "teacher message never answered"
 KEPT_OUT = "kept out of training"
@@ -89,6 +105,10 @@ class Selection:
     out); ``None`` keeps every session."""
     session_ids: list[int] = field(default_factory=list)
     """Only these sessions (they must be the persona's); empty means all of the persona's."""
+    targets: str = "approved"
+    """Which replies become targets: ``approved``, ``unflagged`` or ``all`` (module docstring)."""
+    examples: bool = True
+    """Add the persona's example exchanges as rows."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +149,7 @@ class Dataset:
     problems: list[RowProblem] = field(default_factory=list)
     """Bad rows found while building; they are in neither split."""
     persona_prompt: str = ""
-    """The persona's scrubbed ``system_prompt()`` (the DSPy writer's ``persona`` field)."""
+    """The persona's scrubbed compact prompt (the DSPy writer's ``persona`` field)."""
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -166,6 +186,8 @@ def build_dataset(
     """
     if not 0 <= validation_fraction < 1:
         raise ValueError(f"validation_fraction is from 0 up to 1, not {validation_fraction}")
+    if selection.targets not in TARGETS:
+        raise ValueError(f"targets is one of {', '.join(TARGETS)}, not {selection.targets!r}")
     scrub = Scrubber(pii_patterns)
     if library is None:
         from agent.paths import persona_library
@@ -178,8 +200,13 @@ def build_dataset(
     dropped: list[RowProblem] = []
     rows: list[dict[str, Any]] = []
     turn_count = 0
-    prompt = scrub(persona.system_prompt()) if persona is not None else ""
-    builder = _SessionRows(persona, prompt, scrub, include_state) if persona else None
+    prompt = scrub(persona_prompt(persona)) if persona is not None else ""
+    trained = {brain.name for brain in store.brains() if brain.lineage}
+    builder = (
+        _SessionRows(persona, prompt, scrub, include_state, selection.targets, trained)
+        if persona
+        else None
+    )
     for session in sessions:
         turn_count += session.turn_count
         if session.persona_id != selection.persona_id:
@@ -196,6 +223,8 @@ def build_dataset(
         else:
             rows += builder.rows(store, session.id, problems, dropped)
 
+    if builder is not None and selection.examples:
+        rows += builder.example_rows()
     rows = _deduplicate(rows, dropped)
     train, validation = _split(rows, validation_fraction, seed)
     manifest = {
@@ -209,12 +238,16 @@ def build_dataset(
         "source_session_ids": [s.id for s in sessions],
         "excluded_sessions": excluded,
         "splits": {
-            name: {"session_ids": sorted({r["session_id"] for r in part}), "rows": len(part)}
+            name: {
+                "session_ids": sorted({r["session_id"] for r in part} - {EXAMPLES_SESSION}),
+                "rows": len(part),
+            }
             for name, part in (("train", train), ("validation", validation))
         },
         "counts": {
             "sessions": len(sessions),
-            "sessions_with_rows": len({r["session_id"] for r in rows}),
+            "sessions_with_rows": len({r["session_id"] for r in rows} - {EXAMPLES_SESSION}),
+            "targets": dict(Counter(r["target_source"] for r in rows)),
             "turns": turn_count,
             "rows": len(rows),
             "train_rows": len(train),
@@ -310,12 +343,63 @@ def select_sessions(
 
 
 class _SessionRows:
-    def __init__(self, persona: Persona, prompt: str, scrub: Scrubber, include_state: bool) -> None:
+    def __init__(
+        self,
+        persona: Persona,
+        prompt: str,
+        scrub: Scrubber,
+        include_state: bool,
+        targets: str = "approved",
+        trained_brains: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         self.persona = persona
         self.prompt = prompt
         self.scrub = scrub
         self.include_state = include_state
+        self.targets = targets
+        self.trained_brains = trained_brains
         self._descriptions: dict[str, str] = {}
+
+    def source(self, feedback: FeedbackRow | None, brain_id: str | None) -> str:
+        """Where a reply comes from, for choosing targets and counting them."""
+        if feedback is not None and feedback.rewrite:
+            return "rewritten"
+        if feedback is not None and feedback.flagged:
+            return "flagged"
+        if feedback is not None and (feedback.rating or 0) >= APPROVED_RATING:
+            return "approved"
+        return "trained brain" if brain_id in self.trained_brains else "unreviewed"
+
+    def is_target(self, source: str) -> bool:
+        if source in ("rewritten", "approved"):
+            return True
+        if self.targets == "all":
+            return source != "flagged"
+        return self.targets == "unflagged" and source == "unreviewed"
+
+    def example_rows(self) -> list[dict[str, Any]]:
+        """One row per example exchange of the persona, on its opening state."""
+        from agent.state import StudentState
+
+        description = self.describe(StudentState.initial(self.persona))
+        system = f"{self.prompt}\n{description}" if self.include_state else self.prompt
+        rows = []
+        for index, example in enumerate(self.persona.examples):
+            asked, answered = self.scrub(example.teacher).strip(), self.scrub(example.student)
+            rows.append(
+                {
+                    "messages": [
+                        {"role": "system", "content": system},
+                        {"role": "user", "content": asked},
+                        {"role": "assistant", "content": answered.strip()},
+                    ],
+                    "session_id": EXAMPLES_SESSION,
+                    "turn_idx": index,
+                    "student_state": description,
+                    "target_source": "persona example",
+                }
+            )
+        return rows
 
     def describe(self, state: StudentState) -> str:
         text = state.describe(self.persona)
@@ -360,9 +444,10 @@ class _SessionRows:
             teacher, pending = pending, None
             feedback = latest.get(turn.id)
             reply = turn.text
-            if feedback is not None and feedback.rewrite:
-                reply = feedback.rewrite
-            elif feedback is not None and feedback.flagged:
+            source = self.source(feedback, turn.brain_id)
+            if source == "rewritten":
+                reply = feedback.rewrite  # type: ignore[union-attr]
+            elif source == "flagged":
                 dropped.append(RowProblem(session_id, turn.idx, FLAGGED))
                 continue
             asked, answered = self.scrub(teacher.text).strip(), self.scrub(reply).strip()
@@ -379,12 +464,18 @@ class _SessionRows:
                 {"role": "assistant", "content": answered},
             ]
             messages = [{"role": "system", "content": system}, *context, *exchange]
+            if not self.is_target(source):  # said, so later rows keep it as context
+                why = f"{source} reply, not a target with --targets {self.targets}"
+                dropped.append(RowProblem(session_id, turn.idx, why))
+                context += exchange
+                continue
             rows.append(
                 {
                     "messages": messages,
                     "session_id": session_id,
                     "turn_idx": turn.idx,
                     "student_state": description,
+                    "target_source": source,
                 }
             )
             context += exchange
@@ -431,7 +522,7 @@ def _split(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Whole sessions to validation: ``round(n * fraction)`` of them, at least one when there
     are two or more sessions and the fraction is above 0, never all of them."""
-    sessions = sorted({row["session_id"] for row in rows})
+    sessions = sorted({row["session_id"] for row in rows} - {EXAMPLES_SESSION})
     count = round(len(sessions) * validation_fraction)
     if validation_fraction > 0 and len(sessions) >= 2:
         count = min(max(count, 1), len(sessions) - 1)

@@ -29,6 +29,7 @@ dspy is imported inside functions only.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -290,6 +291,8 @@ def train_dspy(
     out_dir: Path | str | None = None,
     name: str | None = None,
     skip_bad: bool = False,
+    targets: str = "approved",
+    examples: bool = True,
     prompt_format: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     num_candidates: int = 4,
@@ -313,6 +316,7 @@ def train_dspy(
     Raises :class:`DSPyTrainingError` with a fix, or :class:`trainers.datasets.BadRows` listing
     the bad rows unless ``skip_bad`` (then the manifest lists them).
     """
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price-list download
     import dspy
 
     from agent.brains.dspy_brain import build_program, save_program
@@ -327,7 +331,8 @@ def train_dspy(
         reflection_spec = resolve_lm(store, reflection_lm_spec).spec
     selection = Selection(
         persona_id, since=since, until=until, trainees=list(trainees),
-        min_rating=min_rating, session_ids=list(session_ids),
+        min_rating=min_rating, session_ids=list(session_ids), targets=targets,
+        examples=examples,
     )  # fmt: skip
     config = DSPyTrainingConfig(
         persona=persona_id, optimizer=optimizer, lm=resolved.spec, lm_brain=resolved.brain,

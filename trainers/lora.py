@@ -27,6 +27,7 @@ load it. torch, transformers, peft and trl are imported inside the functions tha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -44,6 +45,12 @@ from trainers.lora_data import (
     prepare_tokenizer,
     to_hf_dataset,
     tokenize_rows,
+)
+from trainers.lora_progress import (
+    phase_bars,
+    tokenizing,
+    without_default_progress,
+    write_above_bars,
 )
 from trainers.lora_result import (
     EpochLosses,
@@ -175,7 +182,7 @@ def _sft_config(config: LoraTrainingConfig, checkpoints: Path, has_validation: b
         load_best_model_at_end=has_validation,
         metric_for_best_model="eval_loss",
         greater_is_better=False,
-        max_length=None,  # rows are cut to max_seq_len (keeping the reply) when tokenized
+        max_length=None,  # rows fit max_seq_len when tokenized (whole exchanges left out)
         packing=False,
         gradient_checkpointing=config.gradient_checkpointing,
         use_cpu=config.use_cpu,
@@ -293,10 +300,14 @@ def train_lora(
     out = Path(config.output_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = load_tokenizer(config.base)
-    train_rows, val_rows = _tokenize(tokenizer, data, config)
+    if config.max_seq_len is None:
+        config = dataclasses.replace(config, max_seq_len=base_context(config.base, tokenizer))
+    train_rows, val_rows = _tokenize(tokenizer, data, config, progress=progress)
     model = load_base_model(config)
 
     history: list[EpochLosses] = []
+    if progress and log is print:  # epoch lines above the bars, not through them
+        log = write_above_bars
     reporter = _epoch_reporter(history, config.epochs, log)
     callbacks = [reporter]
     if val_rows and config.early_stopping_patience:
@@ -315,10 +326,7 @@ def train_lora(
             peft_config=peft_config(config),
             callbacks=callbacks,
         )
-        if not progress:
-            from transformers.trainer_callback import ProgressCallback
-
-            trainer.remove_callback(ProgressCallback)
+        without_default_progress(trainer, phase_bars if progress else None)
         _keep_adapter_in_float32(trainer.model, config)
         base_layers = _base_layers(trainer.model)
         before = _trainable(trainer.model)
@@ -346,7 +354,7 @@ def train_lora(
         loop_s=reporter.loop_s or runtime,
         trainable_parameters=sum(v.numel() for v in before.values()),
         unchanged_parameters=unchanged,
-        truncated_rows=sum(r.truncated for r in (*train_rows, *val_rows)),
+        context_trimmed_rows=sum(bool(r.trimmed_exchanges) for r in (*train_rows, *val_rows)),
         data=data.describe(),
         base_layers=base_layers,
         stopped_early=round(epochs_run) < config.epochs,
@@ -355,23 +363,38 @@ def train_lora(
     result.samples = greedy_samples(trainer.model, tokenizer, sample_rows, config)
     result.authenticity = authenticity([s.reply for s in result.samples], config.persona)
     config.save(out)
-    data.write_manifest(out, truncated_rows=result.truncated_rows)
+    data.write_manifest(out, context_trimmed_rows=result.context_trimmed_rows)
     (out / REPORT_FILE).write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     return result
 
 
+def base_context(base: str, tokenizer: Any) -> int:
+    """The base model's context length in tokens: its config's ``max_position_embeddings``,
+    else the tokenizer's ``model_max_length``, else 2048."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(base)
+    config = getattr(config, "text_config", None) or config
+    context = getattr(config, "max_position_embeddings", None)
+    if isinstance(context, int) and context > 0:
+        return context
+    limit = getattr(tokenizer, "model_max_length", None)
+    return limit if isinstance(limit, int) and 0 < limit < 10**7 else 2048
+
+
 def _tokenize(
-    tokenizer: Any, data: ChatData, config: LoraTrainingConfig
+    tokenizer: Any, data: ChatData, config: LoraTrainingConfig, *, progress: bool = False
 ) -> tuple[list[TokenizedRow], list[TokenizedRow]]:
     from trainers.lora_data import BadRowsError
 
     last_only = config.train_on == "last"
     train, bad = tokenize_rows(
-        tokenizer, data.train, config.max_seq_len, "train",
+        tokenizer, tokenizing(data.train, "train", progress), config.max_seq_len, "train",
         last_only=last_only, lines=data.lines.get("train", ()),
     )  # fmt: skip
     validation, bad_val = tokenize_rows(
-        tokenizer, data.validation, config.max_seq_len, "validation",
+        tokenizer, tokenizing(data.validation, "validation", progress), config.max_seq_len,
+        "validation",
         last_only=last_only, lines=data.lines.get("validation", ()),
     )  # fmt: skip
     if ((bad or bad_val) and not data.skip_bad) or not train:

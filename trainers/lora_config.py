@@ -70,11 +70,12 @@ class LoraTrainingConfig:
     )
     lr: float = field(default=2e-4, metadata=_help("Peak AdamW learning rate (linear decay to 0)."))
     batch_size: int = field(default=8, metadata=_help("Rows per optimizer step."))
-    max_seq_len: int = field(
-        default=512,
+    max_seq_len: int | None = field(
+        default=None,
         metadata=_help(
-            "Longest row in tokens; a longer row keeps its end (the reply) and loses the start of "
-            "its prompt. Match the server's --max-model-len."
+            "Longest row in tokens (none: the base model's context). Nothing is cut inside a "
+            "message: a longer row leaves out its oldest exchanges, and a row whose persona "
+            "prompt and reply alone do not fit stops training (--skip-bad leaves it out, listed)."
         ),
     )
     quantize: Quantize | None = field(
@@ -136,11 +137,13 @@ class LoraTrainingConfig:
             ("epochs", self.epochs >= 1, "use 1 or more"),
             ("lr", self.lr > 0, "use a positive number"),
             ("batch_size", self.batch_size >= 1, "use 1 or more"),
-            ("max_seq_len", self.max_seq_len >= 16, "use 16 or more"),
+            ("max_seq_len", self.max_seq_len is None or self.max_seq_len >= 16,
+             "use 16 or more"),
             ("quantize", self.quantize in (None, *QUANTIZE_CHOICES), "use 4bit, 8bit or none"),
             ("early_stopping_patience", self.early_stopping_patience >= 0, "use 0 or more"),
             ("samples", self.samples >= 0, "use 0 or more"),
-            ("sample_max_new_tokens", 1 <= self.sample_max_new_tokens < self.max_seq_len,
+            ("sample_max_new_tokens",
+             1 <= self.sample_max_new_tokens < (self.max_seq_len or self.sample_max_new_tokens + 1),
              "use 1 or more, below max_seq_len"),
         ]  # fmt: skip
         found = [(f"{name} is {getattr(self, name)!r}", fix) for name, ok, fix in checks if not ok]

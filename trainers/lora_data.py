@@ -243,7 +243,9 @@ class TemplateError(TrainingError, ValueError):
 class TokenizedRow:
     input_ids: list[int]
     labels: list[int]
-    truncated: bool = False
+    trimmed_exchanges: int = 0
+    """Earlier exchanges of the conversation left out so the row fits (as the agent's memory
+    window leaves them out when serving); the system prompt and the reply are never cut."""
 
     @property
     def trained_tokens(self) -> int:
@@ -296,11 +298,13 @@ def reply_spans(
     return text, spans
 
 
-def tokenize_row(
-    tokenizer: Any, messages: Sequence[Message], max_seq_len: int, *, last_only: bool = False
-) -> TokenizedRow:
-    """Token ids and labels (-100 outside the replies, or outside the last reply with
-    ``last_only``), cut to the last ``max_seq_len`` tokens."""
+class RowTooLong(ValueError):
+    """Even the system prompt and the last exchange alone are longer than ``max_seq_len``."""
+
+
+def _encode(
+    tokenizer: Any, messages: Sequence[Message], last_only: bool
+) -> tuple[list[int], list[int]]:
     text, spans = reply_spans(tokenizer, messages, last_only=last_only)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids: list[int] = list(encoded["input_ids"])
@@ -309,10 +313,41 @@ def tokenize_row(
         token if start < end and any(s <= start and end <= e for s, e in spans) else IGNORE_INDEX
         for token, (start, end) in zip(ids, offsets, strict=True)
     ]
-    truncated = len(ids) > max_seq_len
-    if truncated:  # keep the end: the newest reply matters more than the start of the prompt
-        ids, labels = ids[-max_seq_len:], labels[-max_seq_len:]
-    return TokenizedRow(ids, labels, truncated)
+    return ids, labels
+
+
+def tokenize_row(
+    tokenizer: Any, messages: Sequence[Message], max_seq_len: int, *, last_only: bool = False
+) -> TokenizedRow:
+    """Token ids and labels (-100 outside the replies, or outside the last reply with
+    ``last_only``), at most ``max_seq_len`` tokens.
+
+    Nothing is cut inside a message. A row that is too long leaves out its oldest exchanges
+    (teacher message + reply, after the system prompt) until it fits; when the system prompt
+    and the last exchange alone do not fit, :class:`RowTooLong` says by how much.
+    """
+    messages = list(messages)
+    head = 1 if messages and messages[0]["role"] == "system" else 0
+    trimmed = 0
+    while True:
+        ids, labels = _encode(tokenizer, messages, last_only)
+        if len(ids) <= max_seq_len:
+            return TokenizedRow(ids, labels, trimmed)
+        rest = messages[head:]
+        # keep the last exchange (the reply to learn and the teacher message before it)
+        replies = [i for i, m in enumerate(rest) if m["role"] == "assistant"]
+        last_user = max(
+            (i for i, m in enumerate(rest[: replies[-1]]) if m["role"] == "user"), default=0
+        ) if replies else 0  # fmt: skip
+        if last_user == 0:
+            prompt = len(_encode(tokenizer, messages[:head], False)[0]) if head else 0
+            raise RowTooLong(
+                f"{len(ids)} tokens, over max_seq_len {max_seq_len} even without earlier "
+                f"exchanges (the system prompt alone is {prompt} tokens)"
+            )
+        cut = next((i for i in range(1, last_user + 1) if rest[i]["role"] == "user"), last_user)
+        messages = [*messages[:head], *rest[cut:]]
+        trimmed += 1
 
 
 def tokenize_rows(
@@ -330,7 +365,11 @@ def tokenize_rows(
     bad: list[BadRow] = []
     numbers = list(lines) or list(range(1, len(rows) + 1))
     for line, messages in zip(numbers, rows, strict=True):
-        row = tokenize_row(tokenizer, messages, max_seq_len, last_only=last_only)
+        try:
+            row = tokenize_row(tokenizer, messages, max_seq_len, last_only=last_only)
+        except RowTooLong as error:
+            bad.append(BadRow(split, line, f"too long: {error}"))
+            continue
         if row.trained_tokens:
             kept.append(row)
         else:

@@ -108,7 +108,10 @@ def load_into_server(
             f"the running vLLM server serves {record.base}, but the adapter was trained on {base}",
             fix=f"restart it with `utta serve stop && utta serve vllm --base {base}`",
         )
-    if name in serving.list_models(record.base_url):
-        serving.unload_adapter(record.base_url, name)
-    serving.load_adapter(record.base_url, name, adapter_dir, max_rank=record.max_lora_rank)
+    # each call sends the key stored beside the record in ``home``
+    if name in serving.list_models(record.base_url, home=home):
+        serving.unload_adapter(record.base_url, name, home=home)
+    serving.load_adapter(
+        record.base_url, name, adapter_dir, max_rank=record.max_lora_rank, home=home
+    )
     return record

@@ -48,7 +48,8 @@ class LoraResult:
     trainable_parameters: int
     unchanged_parameters: list[str]
     """Names of LoRA tensors training did not move (should be empty)."""
-    truncated_rows: int
+    context_trimmed_rows: int
+    """Rows that left out their oldest exchanges to fit max_seq_len (never part of a message)."""
     data: dict[str, Any]
     base_layers: dict[str, int] = field(default_factory=dict)
     """Class names of the frozen layers under the LoRA matrices, counted (e.g. Linear4bit: 8)."""
@@ -85,7 +86,7 @@ class LoraResult:
             "loop_s": round(self.loop_s, 3),
             "tokens_per_s": round(self.tokens_per_s, 1),
             "trainable_parameters": self.trainable_parameters,
-            "truncated_rows": self.truncated_rows,
+            "context_trimmed_rows": self.context_trimmed_rows,
             "base_layers": self.base_layers,
             "sample_exact_match": self.exact_match,
             "authenticity": self.authenticity,

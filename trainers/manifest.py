@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from trainers.datasets import Dataset
 
-INTERNAL_KEYS = ("session_id", "turn_idx", "student_state")
+INTERNAL_KEYS = ("session_id", "turn_idx", "student_state", "target_source")
 """Row fields kept for building and reporting, never written to a training file."""
 SPLITS = ("train", "validation")
 HF_LAYOUTS = ("messages", "prompt_completion")

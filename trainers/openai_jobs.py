@@ -107,6 +107,23 @@ def explain(error: Exception, base_url: str, client: OpenAI | None = None) -> Tr
 # --- starting a job ---------------------------------------------------------------------------
 
 
+def check_endpoint(client: OpenAI, base_url: str) -> None:
+    """Before any work: the key is accepted and the endpoint has a fine-tuning API (one cheap
+    ``GET /fine_tuning/jobs?limit=1``). Raises :class:`TrainingError` saying what it answered."""
+    import openai
+
+    try:
+        client.fine_tuning.jobs.list(limit=1)
+    except openai.NotFoundError:
+        raise TrainingError(
+            f"the server at {host_of(base_url)} answered 404 to GET /fine_tuning/jobs: it has no "
+            "fine-tuning API there (checked before preparing any data)",
+            fix="check --base-url (it should end in /v1) and that the provider fine-tunes",
+        ) from None
+    except openai.OpenAIError as error:
+        raise explain(error, base_url, client) from None
+
+
 def upload(client: OpenAI, path: Path, base_url: str) -> str:
     """Upload ``path`` for fine-tuning; return the file id."""
     import openai

@@ -251,9 +251,35 @@ def resume_practice(session_id: int, brain_name: str | None, store: Store, perso
 
 
 def swappable_brains(store: Store, persona: Persona) -> list[tuple[str, str]]:
-    """(name, one-line description) of every brain that can answer for ``persona``."""
-    rows = [(DEFAULT_BRAIN, "example-based, offline")]
+    """(name, one-line description) of every brain that can answer for ``persona``: its kind,
+    training method and base, and for a ``vllm`` brain whether the running server can serve it."""
+    from agent.serving import pid_alive, read_record
+
+    record = read_record()
+    server = record if record is not None and pid_alive(record.pid) else None
+    rows = [(DEFAULT_BRAIN, "offline · the persona's examples")]
     for row in store.brains():
         if row.persona_id in (None, persona.id) and row.name != DEFAULT_BRAIN:
-            rows.append((row.name, row.kind))
+            rows.append((row.name, describe_brain(row, server)))
     return rows
+
+
+def describe_brain(row, server) -> str:  # a BrainRow, the running ServerRecord or None
+    """``kind · method · base · can it answer now`` for the brain picker."""
+    from pathlib import Path
+
+    from agent.serving import same_model
+
+    lineage = row.lineage if isinstance(row.lineage, dict) else {}
+    base = lineage.get("base") or row.spec.get("base")
+    parts = [row.kind, lineage.get("method")]
+    if base:
+        parts.append(f"base {Path(str(base)).name or base}")
+    if row.kind == "vllm":
+        if server is None:
+            parts.append("no vLLM server running")
+        elif base and not same_model(server.base, str(base)):
+            parts.append(f"server runs another base ({Path(server.base).name})")
+        else:
+            parts.append("the running server can serve it")
+    return " · ".join(str(part) for part in parts if part)

@@ -35,9 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.brains.dspy_lm import DEFAULT_MAX_TOKENS, build_lm
+from agent.prompt import persona_prompt
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -222,7 +225,7 @@ def to_history(messages: "Sequence[BaseMessage]") -> Any:
 def program_inputs(request: BrainRequest) -> dict[str, Any]:
     """The StudentProgram's inputs for a brain request (a trainer builds examples the same way)."""
     return {
-        "persona": request.persona.system_prompt(),
+        "persona": persona_prompt(request.persona),  # as in the dspy training rows
         "student_state": request.state.describe(request.persona),
         "history": to_history(request.history),
         "teacher_message": request.message,
@@ -407,3 +410,17 @@ def create(spec: BrainSpec, context: BrainContext) -> DSPyBrain:
         max_tokens=max_tokens,
         prompt_format=option_text("dspy", options, "prompt_format", "fields") or "fields",
     )
+
+
+KIND = BrainKind(
+    summary="a DSPy program (zero-shot or optimised) over an openai, vllm or local LM",
+    requires=("dspy",),
+    extra="dspy",
+    options=(
+        Option("lm", "mapping", 'the LM, e.g. {"kind": "vllm", "adapter": "maya-a"} (required)'),
+        Option("program", "text", "a program.json saved by `utta train dspy`"),
+        Option("temperature", "number", "sampling temperature"),
+        Option("max_tokens", "integer", "longest LM output in tokens"),
+        Option("prompt_format", "text", "fields or chat"),
+    ),
+)

@@ -20,6 +20,7 @@ handed to ``dspy.LM(engine=...)``. dspy is imported inside functions only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -95,6 +96,11 @@ def _api_key(kind: str, base_url: str | None) -> str:
     from agent.keys import LOCAL_PLACEHOLDER_KEY, resolve_key
 
     if kind == "vllm":
+        from agent.serving import server_key
+
+        key = server_key(base_url)  # the key `utta serve vllm` stored for its server
+        if key:
+            return key
         try:
             return resolve_key("vllm", base_url)
         except BrainError:
@@ -130,6 +136,9 @@ def build_lm(
             f"unknown lm kind {kind!r} for the DSPy brain",
             fix=f"set lm.kind to one of: {', '.join(LM_KINDS)}",
         )
+    # litellm (under dspy) fetches a model price list from the network at import unless told
+    # to use its bundled copy; nothing here needs a network request it did not ask for.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import dspy
 
     if kind == "local":

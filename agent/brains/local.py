@@ -31,7 +31,9 @@ from typing import Any
 from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -488,3 +490,18 @@ def create(spec: BrainSpec, context: BrainContext) -> LocalBrain:
         max_new_tokens=max_new_tokens,
         temperature=temperature,
     )
+
+
+KIND = BrainKind(
+    summary="a transformers model + PEFT adapters run in this process, CPU or GPU",
+    requires=("torch", "transformers", "peft"),
+    extra="train",
+    options=(
+        Option("base", "text", "model folder saved with save_pretrained (required)"),
+        Option("adapters", "mapping", '{name: folder} of LoRA adapters, e.g. {"a": "./a"}'),
+        Option("adapter", "text", "the adapter to start with (default: the first)"),
+        Option("device", "text", '"cpu" (default) or "cuda"'),
+        Option("max_new_tokens", "integer", "longest reply in tokens (60)"),
+        Option("temperature", "number", "0 means greedy decoding (0.7)"),
+    ),
+)

@@ -24,7 +24,7 @@ from agent.brain import Brain, BrainRequest
 from agent.child.reader import is_question
 from agent.child.think import Answer
 from agent.child.voice import Voice, is_repeat
-from agent.registry import BrainContext, BrainSpec
+from agent.registry import BrainContext, BrainKind, BrainSpec
 from agent.state import StudentState
 from personas.schema import TEACHING_KINDS, Example, Persona
 
@@ -146,3 +146,6 @@ class OfflineBrain(Brain):
 
 def create(spec: BrainSpec, context: BrainContext) -> OfflineBrain:
     return OfflineBrain(context.persona, context.approved_examples, name=spec.name)
+
+
+KIND = BrainKind(summary="the persona's examples and approved turns; no model, no network")

@@ -35,7 +35,9 @@ from agent.keys import KEY_FIX, is_local_url, resolve_base_url, resolve_key
 from agent.openai_errors import server_message
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -241,11 +243,11 @@ class OpenAICompatBrain(Brain):
             return Health(ok=False, detail=redact_secrets(detail, extra=[self._key]))
 
     async def _local_health(self) -> Health:
-        from agent.serving import list_models
+        from agent.serving import NotAnswering, list_models
 
         try:
             models = await asyncio.to_thread(list_models, self.base_url, timeout=5.0)
-        except BrainError:
+        except NotAnswering:  # an HTTP error (a 404, say) keeps its own message
             raise self.not_answering() from None
         if self.model not in models:
             return Health(
@@ -381,3 +383,18 @@ def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
             fix="e.g. model: gpt-4o-mini, or a fine-tuned ft:gpt-4o-mini-2024-07-18:org::id",
         )
     return OpenAICompatBrain(name=spec.name, model=str(model), **options)
+
+
+KIND = BrainKind(
+    summary="any OpenAI-compatible chat model, including ft: fine-tunes",
+    requires=("openai", "httpx"),
+    extra="openai",
+    options=(
+        Option("model", "text", "the model name, e.g. gpt-4o-mini (required)"),
+        Option("base_url", "text", "an OpenAI-compatible endpoint (default: OpenAI's)"),
+        Option("temperature", "number", "sampling temperature (0.7)"),
+        Option("max_tokens", "integer", "longest reply in tokens (150)"),
+        Option("timeout", "number", "seconds to wait (30)"),
+        Option("max_retries", "integer", "retries after a failed request (2)"),
+    ),
+)

@@ -7,7 +7,9 @@ Options (all optional)::
     adapter_path   the adapter folder, loaded at runtime when the server does not list it yet
     base           the base model's served name (default: the record's base model)
     max_lora_rank  the server's --max-lora-rank, for checking adapters (default: record, else 8)
-    temperature, max_tokens, timeout, max_retries   as for the ``openai`` brain
+    max_tokens     longest reply in tokens (default: the persona's longest reply, see
+                   :func:`agent.prompt.reply_token_budget`)
+    temperature, timeout, max_retries   as for the ``openai`` brain
 
 It is the ``openai`` brain pointed at the server, with the adapter name as the model: streaming,
 usage and error messages are shared. Its health check also makes sure the adapter is loaded.
@@ -16,16 +18,18 @@ usage and error messages are shared. Its health check also makes sure the adapte
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.brain import BrainError, Health
 from agent.brains.openai_compat import OpenAICompatBrain, sampling_options
 from agent.keys import LOCAL_PLACEHOLDER_KEY
+from agent.prompt import reply_token_budget
 from agent.registry import (
     BrainContext,
+    BrainKind,
     BrainSpec,
+    Option,
     check_options,
     option_number,
     option_text,
@@ -36,6 +40,9 @@ OPTIONS = (
     "base_url", "adapter", "adapter_path", "base", "max_lora_rank",
     "temperature", "max_tokens", "timeout", "max_retries",
 )  # fmt: skip
+if TYPE_CHECKING:
+    from personas.schema import Persona
+
 _NO_SERVER = "no vLLM server is running"
 _START = "start one with `utta serve vllm --base MODEL`"
 
@@ -52,6 +59,7 @@ class VllmBrain(OpenAICompatBrain):
         adapter: str | None = None,
         adapter_path: str | Path | None = None,
         max_lora_rank: int | None = None,
+        persona: Persona | None = None,
         **sampling: Any,
     ) -> None:
         from agent.serving import api_root
@@ -61,6 +69,10 @@ class VllmBrain(OpenAICompatBrain):
         self.adapter = adapter
         self.adapter_path = Path(adapter_path).expanduser() if adapter_path else None
         self.max_lora_rank = max_lora_rank
+        self.persona = persona
+        """The persona the brain answers as; its prompt size is checked by :meth:`health`."""
+        self._served: list[dict[str, Any]] = []
+        """The server's ``/v1/models`` entries, as last listed."""
         self._adapter_ready = False
         served = adapter or base or "(base model)"
         what = f"LoRA adapter {adapter} on {base or 'the base model'}" if adapter else served
@@ -73,9 +85,11 @@ class VllmBrain(OpenAICompatBrain):
         )
 
     def _api_key(self) -> str:
-        # Never the OpenAI key, even for a vLLM server on another machine: VLLM_API_KEY if the
-        # server was started with --api-key, else a placeholder.
-        return os.environ.get("VLLM_API_KEY") or LOCAL_PLACEHOLDER_KEY
+        # Never the OpenAI key, even for a vLLM server on another machine: the key `utta serve
+        # vllm` stored for the recorded server, else VLLM_API_KEY, else a placeholder.
+        from agent.serving import server_key
+
+        return server_key(self.server_url) or LOCAL_PLACEHOLDER_KEY
 
     def not_answering(self) -> BrainError:
         from agent.serving import not_answering
@@ -89,24 +103,92 @@ class VllmBrain(OpenAICompatBrain):
             await self.ensure_ready()
 
     async def health(self) -> Health:
+        """Ready (the adapter loaded), and the server takes a request of the persona's size: its
+        system prompt, a teacher message and room for the brain's longest reply."""
         try:
             detail = await self.ensure_ready()
+            await self.fits_persona()
         except BrainError as error:
             return Health(ok=False, detail=str(error))
         except Exception as error:  # health must never raise
             return Health(ok=False, detail=f"health check failed: {type(error).__name__}")
         return Health(ok=True, detail=detail)
 
+    async def fits_persona(self) -> None:
+        """Send one request as large as the persona needs (max_tokens 1, so it is cheap); a
+        server whose context cannot hold it refuses it here rather than on the first message."""
+        import openai
+
+        if self.persona is None:
+            return
+        from agent.prompt import system_message
+        from agent.state import StudentState
+
+        messages = [
+            {
+                "role": "system",
+                "content": system_message(self.persona, StudentState.initial(self.persona)),
+            },
+            {"role": "user", "content": self.persona.examples[0].teacher},
+        ]
+        try:
+            response = await self._get_client().chat.completions.create(
+                model=self.model, messages=messages, max_tokens=1, temperature=0, timeout=60.0
+            )
+        except openai.APIStatusError as error:
+            message = _error_message(error)
+            raise BrainError(
+                f"{self.model} cannot answer as {self.persona.name}: the server refused a request "
+                f"of the persona's size (HTTP {error.status_code}: {message})",
+                fix="restart the server with a larger `--max-model-len` (up to the base's "
+                "context), or use a base with a longer context",
+            ) from None
+        except openai.APIError:
+            raise self.not_answering() from None
+        used = response.usage.prompt_tokens if response.usage else 0
+        limit = self._context_length()
+        if limit and used + self.max_tokens > limit:
+            raise BrainError(
+                f"{self.model} cannot answer as {self.persona.name}: the persona's prompt is "
+                f"{used} tokens and a reply may take {self.max_tokens}, over the server's "
+                f"context of {limit} tokens",
+                fix="restart the server with a larger `--max-model-len`, or give the brain a "
+                "smaller `max_tokens`",
+            )
+
+    def _context_length(self) -> int | None:
+        """The served model's ``max_model_len`` (an adapter's, else its base's)."""
+        by_id = {entry["id"]: entry for entry in self._served}
+        entry = by_id.get(self.model, {})
+        for candidate in (entry, by_id.get(entry.get("parent") or "", {})):
+            if isinstance(candidate.get("max_model_len"), int):
+                return candidate["max_model_len"]
+        return None
+
     async def _served_models(self) -> list[dict[str, Any]]:
         """``/v1/models`` through the brain's own pooled client: a swap's health check must not
         pay for a new HTTP client and connection (that alone cost ~90 ms a swap)."""
         import openai
 
+        from agent.serving import unauthorized
+
         try:
             page = await self._get_client().models.list(timeout=5.0)
+        except openai.AuthenticationError:
+            raise unauthorized(
+                self.server_url or "", self._api_key() != LOCAL_PLACEHOLDER_KEY
+            ) from None
+        except openai.APIStatusError as error:
+            raise BrainError(
+                f"vLLM server at {self.server_url} answered HTTP {error.status_code} to "
+                "GET /v1/models",
+                fix="check the brain's base_url points at a vLLM server's root",
+            ) from None
         except openai.APIError:
             raise self.not_answering() from None
-        return [model.model_dump() for model in page.data]
+        entries = [model.model_dump() for model in page.data]
+        self._served = entries
+        return entries
 
     async def ensure_ready(self) -> str:
         """Check the server answers and serves the model; load the adapter if it is missing.
@@ -145,9 +227,11 @@ class VllmBrain(OpenAICompatBrain):
                 f"`utta serve vllm --base MODEL --adapter {self.model}=PATH`",
             )
         rank = self.max_lora_rank or self._recorded_rank() or serving.DEFAULT_MAX_LORA_RANK
+        key = self._api_key()
         await asyncio.to_thread(
-            serving.load_adapter, self.server_url, self.adapter, self.adapter_path, max_rank=rank
-        )
+            serving.load_adapter, self.server_url, self.adapter, self.adapter_path, max_rank=rank,
+            api_key=None if key == LOCAL_PLACEHOLDER_KEY else key,
+        )  # fmt: skip
         self._adapter_ready = True
         return f"loaded adapter {self.adapter} from {self.adapter_path} into {self.server_url}"
 
@@ -167,7 +251,10 @@ def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
 
     options = dict(spec.options)
     check_options("vllm", options, OPTIONS)
+    given_max_tokens = options.get("max_tokens") is not None
     options.update(sampling_options("vllm", options))
+    if not given_max_tokens:  # the persona's longest reply, not a chat assistant's
+        options["max_tokens"] = reply_token_budget(context.persona)
     options["max_lora_rank"] = option_number(
         "vllm", options, "max_lora_rank", int, None, positive=True, example=16
     )
@@ -189,5 +276,36 @@ def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
         adapter=options.pop("adapter", None),
         adapter_path=options.pop("adapter_path", None),
         max_lora_rank=options.pop("max_lora_rank", None),
+        persona=context.persona,
         **options,
     )
+
+
+def _error_message(error: Any) -> str:
+    """The server's own words from an OpenAI-style error body, else its HTTP reason."""
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(body.get("message"), str):
+            return body["message"]
+    return str(getattr(error, "message", "")) or type(error).__name__
+
+
+KIND = BrainKind(
+    summary="a LoRA adapter (or the base model) on a local vLLM server (`utta serve vllm`)",
+    requires=("openai", "httpx"),
+    extra="openai",
+    options=(
+        Option("base_url", "text", "the server, e.g. http://127.0.0.1:8000 (default: the record)"),
+        Option("adapter", "text", "the adapter's served name (default: the base model)"),
+        Option("adapter_path", "text", "adapter folder, loaded at runtime when not served yet"),
+        Option("base", "text", "the base model the adapter was trained on"),
+        Option("max_lora_rank", "integer", "the server's --max-lora-rank (default: record, 8)"),
+        Option("temperature", "number", "sampling temperature, 0 or more (0.7)"),
+        Option("max_tokens", "integer", "longest reply in tokens (default: the persona's)"),
+        Option("timeout", "number", "seconds to wait for the server (30)"),
+        Option("max_retries", "integer", "retries after a failed request (2)"),
+    ),
+)

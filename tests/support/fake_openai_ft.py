@@ -75,6 +75,14 @@ class FakeOpenAI:
                 return self.upload(request)
             if match := re.fullmatch(r"/v1/files/([\w-]+)/content", path):
                 return Response(RESULT_CSV, content_type="text/csv")
+            if path == "/v1/fine_tuning/jobs" and method == "GET":  # list, newest first
+                data = [
+                    {k: v for k, v in job.items() if not k.startswith("_")}
+                    for job in reversed(self.jobs.values())
+                ]
+                limit = int(request.args.get("limit", 20))
+                body = {"object": "list", "data": data[:limit], "has_more": len(data) > limit}
+                return Response(json.dumps(body), content_type="application/json")
             if path == "/v1/fine_tuning/jobs" and method == "POST":
                 return self.create(request.get_json())
             match = re.fullmatch(r"/v1/fine_tuning/jobs/([\w-]+)(/events|/cancel)?", path)

@@ -17,6 +17,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="brains_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="registered brains and the installed kinds")
     listing.add_argument("--persona", metavar="ID", help="only brains usable for this persona")
+    listing.add_argument(
+        "--kinds", action="store_true", help="also each kind's options, with their types and help"
+    )
     listing.set_defaults(handler=list_brains)
     show = sub.add_parser("show", help="a brain's spec and lineage")
     show.add_argument("name")
@@ -92,18 +95,54 @@ def _options(pairs: list[str]) -> dict[str, Any]:
 
 
 def list_brains(args: argparse.Namespace) -> int:
-    from agent.registry import available_kinds
+    from tui.tables import print_table
 
     rows = [
         b for b in _store().brains() if not args.persona or b.persona_id in (None, args.persona)
     ]
-    print(f"{'name':<24} {'kind':<8} {'persona':<10} created")
+    table = []
     if not any(row.name == "offline" for row in rows):  # saved once `utta eval` scored it
-        print(f"{'offline':<24} {'offline':<8} {'(any)':<10} built in")
+        table.append(["offline", "offline", "-", "-", "(any)", "built in"])
     for row in rows:
-        print(f"{row.name:<24} {row.kind:<8} {row.persona_id or '(any)':<10} {row.created_at[:19]}")
-    print(f"\ninstalled kinds: {', '.join(available_kinds())}")
+        lineage = row.lineage if isinstance(row.lineage, dict) else {}
+        table.append([
+            row.name, row.kind, lineage.get("method"), lineage.get("base") or row.spec.get("base"),
+            row.persona_id or "(any)", row.created_at[:19].replace("T", " "),
+        ])  # fmt: skip
+    print_table(["name", "kind", "method", "base", "persona", "created"], table, title="brains")
+    print()
+    _print_kinds(args.kinds)
     return 0
+
+
+def _print_kinds(with_options: bool) -> None:
+    """Which kinds this install can build, and the install command for the others."""
+    from agent.registry import available_kinds, kind_info
+    from tui.tables import print_table
+
+    table = []
+    for kind in available_kinds():
+        info = kind_info(kind)
+        if info is None:
+            table.append([kind, "yes", "-", "(options not declared)"])
+            continue
+        missing = info.missing()
+        state = "yes" if not missing else f"no: needs {', '.join(missing)} — {info.install}"
+        options = ", ".join(option.name for option in info.options) or "none"
+        table.append([kind, state, info.summary, options])
+    print_table(["kind", "can build here", "what answers", "options"], table, title="kinds")
+    if not with_options:
+        print("\n`utta brains list --kinds` explains each option")
+        return
+    for kind in available_kinds():
+        info = kind_info(kind)
+        if info and info.options:
+            print()
+            print_table(
+                ["option", "type", "help"],
+                [[o.name, o.type, o.help] for o in info.options],
+                title=f"{kind} options (-o NAME=VALUE)",
+            )
 
 
 def _get(name: str):
@@ -137,6 +176,8 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def compare_brains(args: argparse.Namespace) -> int:
+    from tui.tables import print_table
+
     first, second = _get(args.first), _get(args.second)
     rows = {"kind": (first.kind, second.kind), "persona": (first.persona_id, second.persona_id)}
     for section, a, b in (
@@ -146,23 +187,20 @@ def compare_brains(args: argparse.Namespace) -> int:
         flat_a, flat_b = _flatten(a, section), _flatten(b, section)
         for key in sorted(flat_a.keys() | flat_b.keys()):
             rows[key] = (flat_a.get(key, "—"), flat_b.get(key, "—"))
-    width = max(len(key) for key in rows)
-    print(f"{'':<{width}}  {first.name:<30} {second.name}")
-    shown = 0
-    for key, (a, b) in rows.items():
-        if a == b and not args.all:
-            continue
-        marker = " " if a == b else "*"
-        print(f"{key:<{width}} {marker} {_cell(a):<30} {_cell(b)}")
-        shown += 1
+    shown = [
+        [key, " " if a == b else "*", _cell(a), _cell(b)]
+        for key, (a, b) in rows.items()
+        if a != b or args.all
+    ]
     if not shown:
         print("(no differences)")
+        return 0
+    print_table(["field", "", first.name, second.name], shown)  # long values wrap, never cut
     return 0
 
 
 def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return text if len(text) <= 30 else text[:27] + "..."
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def add_brain(args: argparse.Namespace) -> int:

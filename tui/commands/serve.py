@@ -30,11 +30,41 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="NAME=PATH",
         help="LoRA adapter to load at start (repeatable)",
     )
-    vllm.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    vllm.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    vllm.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); any other needs the key (no --no-key)",
+    )
     vllm.add_argument("--max-lora-rank", type=int, default=8, help="largest adapter rank (8)")
     vllm.add_argument("--max-loras", type=int, default=2, help="adapters per batch (2)")
-    vllm.add_argument("--dtype", help="e.g. float32 on CPU (default: vLLM's choice)")
-    vllm.add_argument("--max-model-len", type=int, help="context length to reserve memory for")
+    vllm.add_argument(
+        "--dtype", help="weight type, e.g. float32 on a CPU without bfloat16 (default: vLLM's)"
+    )
+    vllm.add_argument(
+        "--max-model-len",
+        type=int,
+        help="longest prompt + reply in tokens (default: the base model's context)",
+    )
+    vllm.add_argument(
+        "--kv-cache-gb",
+        type=float,
+        metavar="GB",
+        help="KV cache size; default on a CPU: a quarter of the memory free now (1-8 GiB, "
+        "whole GiB), on a GPU: from --gpu-memory-utilization",
+    )
+    vllm.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        metavar="F",
+        help="GPU only: fraction of GPU memory vLLM may use (default: what is free, at most 0.9)",
+    )
+    vllm.add_argument(
+        "--no-key",
+        action="store_true",
+        help="start without an API key (loopback --host only); by default a new key is "
+        "stored 0600 in the data directory and the vllm brains send it",
+    )
     vllm.add_argument(
         "--timeout", type=float, default=600.0, help="seconds to wait for readiness (600)"
     )
@@ -96,20 +126,24 @@ def serve_vllm(args: argparse.Namespace) -> int:
         record = serving.start(
             args.base,
             adapters,
+            host=args.host,
             port=args.port,
             max_lora_rank=args.max_lora_rank,
             max_loras=args.max_loras,
             dtype=args.dtype,
             max_model_len=args.max_model_len,
             extra_args=args.vllm_arg,
+            kv_cache_gb=args.kv_cache_gb,
+            gpu_memory_utilization=args.gpu_memory_utilization,
+            key=not args.no_key,
             wait=not args.detach,
             timeout=args.timeout,
             progress=progress,
         )
-    except serving.ServeError as error:
+    except serving.ServeError as error:  # its message names the root cause from the log
         progress.done()
-        tail = f"\n--- end of {serving.serve_dir() / 'vllm.log'} ---\n{error.log_tail}"
-        raise CommandError(str(error) + (tail if error.log_tail else "")) from None
+        fix = f"\n  fix: {error.fix}" if error.fix else ""
+        raise CommandError(f"{error.message}{fix}") from None
     except BrainError as error:
         progress.done()
         raise CommandError(str(error)) from None
@@ -119,7 +153,10 @@ def serve_vllm(args: argparse.Namespace) -> int:
     print(f"  base model: {record.base}")
     for name, path in record.adapters.items():
         print(f"  adapter:    {name} = {path}")
+    print(f"  memory:     {record.sizing}")
     print(f"  log:        {record.log_path}")
+    if record.keyed:
+        print(f"  key:        {serving.serve_dir() / 'vllm.key'} (sent by the vllm brains)")
     print("use it with the `vllm` brain; stop it with `utta serve stop`")
     return 0
 

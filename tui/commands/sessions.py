@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 from tui.commands.report import add_session_report
 
 EXPORT_FORMATS = ("jsonl", "openai", "hf", "dspy")
@@ -60,6 +60,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--skip-bad", action="store_true", help="leave bad rows out instead of stopping"
     )
+    add_targets_argument(export)
     export.add_argument(
         "--no-state", action="store_true", help="system prompt without the child's state line"
     )
@@ -92,13 +93,16 @@ def list_sessions(args: argparse.Namespace) -> int:
     if not rows:
         print("no sessions yet — start one with `utta chat`")
         return 0
-    print(f"{'id':>5}  {'started (UTC)':<20} {'persona':<10} {'trainee':<14} {'turns':>5}  brain")
-    for row in rows:
-        started = row.started_at[:19].replace("T", " ")
-        print(
-            f"{row.id:>5}  {started:<20} {row.persona_id:<10} {row.trainee or '-':<14} "
-            f"{row.turn_count:>5}  {row.brain_at_start}"
-        )
+    from tui.tables import print_table
+
+    print_table(
+        ["id", "started (UTC)", "persona", "trainee", "turns", "brain"],
+        [
+            [row.id, row.started_at[:19].replace("T", " "), row.persona_id, row.trainee or "-",
+             row.turn_count, row.brain_at_start]
+            for row in rows
+        ],
+    )  # fmt: skip
     return 0
 
 
@@ -195,6 +199,8 @@ def _selection(args: argparse.Namespace, persona_id: str):
         trainees=list(args.trainee),
         min_rating=args.min_rating,
         session_ids=list(args.session_ids),
+        targets=args.targets,
+        examples=args.examples,
     )
 
 

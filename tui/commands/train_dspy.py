@@ -16,7 +16,7 @@ import argparse
 import json
 from typing import Any
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 OPTIMIZERS = ("bootstrap", "random-search", "mipro", "gepa")  # trainers.dspy_trainer.OPTIMIZERS
 LM_KINDS = ("openai", "vllm", "local")  # agent.brains.dspy_lm.LM_KINDS
@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     data.add_argument(
         "--skip-bad", action="store_true", help="train without bad rows (listed in the manifest)"
     )
+    add_targets_argument(data)
     opt = parser.add_argument_group("optimizer")
     opt.add_argument(
         "--max-demos", type=int, default=4, metavar="N", help="the LM's own replies that pass "
@@ -86,7 +87,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_argument("--prompt-format", choices=("fields", "chat"), help="(default: the LM "
                      "brain's; chat for a vllm brain; else fields)")  # fmt: skip
     opt.add_argument("--temperature", type=float, metavar="T")
-    opt.add_argument("--max-tokens", type=int, default=120, metavar="N", help="reply limit")
+    opt.add_argument(
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help="LM output limit (default: the persona's longest reply plus DSPy's field markers)",
+    )
+    opt.add_argument(
+        "--verbose", action="store_true", help="also print library warnings (always in the log)"
+    )
     opt.add_argument("--threads", type=int, default=1, metavar="N", help="parallel LM calls")
     opt.add_argument("--seed", type=int, default=0)
     out = parser.add_argument_group("output")
@@ -142,45 +151,64 @@ def _reflection(value: str | None) -> dict[str, Any] | str | None:
     return spec
 
 
+def _reply_limit(persona_id: str) -> int:
+    """Output tokens for the persona's longest reply plus DSPy's ``[[ ## field ## ]]`` markers;
+    an unknown persona is reported by the trainer, so any default does here."""
+    from agent.prompt import reply_token_budget
+    from personas.loader import PersonaLibrary, UnknownPersona
+
+    try:
+        return reply_token_budget(PersonaLibrary().get(persona_id)) + 32
+    except UnknownPersona:
+        return 120
+
+
 def train_dspy_command(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
     from trainers.datasets import BadRows
     from trainers.dspy_trainer import DSPyTrainingError, train_dspy
+    from trainers.quiet import library_output
     from transcripts.store import Store
 
     store = Store()
     try:
-        result = train_dspy(
-            store,
-            args.persona,
-            optimizer=args.optimizer,
-            lm_spec=lm_spec(args),
-            since=args.since,
-            until=args.until,
-            trainees=args.trainee,
-            min_rating=args.min_rating,
-            session_ids=args.session,
-            max_demos=args.max_demos,
-            max_labeled_demos=args.max_labeled_demos,
-            seed=args.seed,
-            out_dir=args.out,
-            name=args.name,
-            skip_bad=args.skip_bad,
-            prompt_format=args.prompt_format,
-            threshold=args.threshold,
-            num_candidates=args.candidates,
-            auto=args.auto,
-            max_metric_calls=args.max_metric_calls,
-            reflection_lm_spec=_reflection(args.reflection_lm),
-            temperature=args.temperature,
-            max_tokens=args.max_tokens,
-            threads=args.threads,
-            log=lambda line: print(line, flush=True),
-        )
+        with library_output(verbose=args.verbose) as log_path:
+            result = train_dspy(
+                store,
+                args.persona,
+                optimizer=args.optimizer,
+                lm_spec=lm_spec(args),
+                since=args.since,
+                until=args.until,
+                trainees=args.trainee,
+                min_rating=args.min_rating,
+                session_ids=args.session,
+                max_demos=args.max_demos,
+                max_labeled_demos=args.max_labeled_demos,
+                seed=args.seed,
+                out_dir=args.out,
+                name=args.name,
+                skip_bad=args.skip_bad,
+                targets=args.targets,
+                examples=args.examples,
+                prompt_format=args.prompt_format,
+                threshold=args.threshold,
+                num_candidates=args.candidates,
+                auto=args.auto,
+                max_metric_calls=args.max_metric_calls,
+                reflection_lm_spec=_reflection(args.reflection_lm),
+                temperature=args.temperature,
+                max_tokens=args.max_tokens or _reply_limit(args.persona),
+                threads=args.threads,
+                log=tqdm.write,  # above DSPy's progress bars, not through them
+            )
     except (BadRows, DSPyTrainingError) as error:
         raise CommandError(str(error)) from None
     finally:
         store.close()
     print(result.summary())
+    print(f"library messages: {log_path}")
     print(f"data manifest and training config beside it in {result.out_dir}")
     print(f"swap it in with `utta chat --persona {args.persona} --brain {result.name}`, "
           "or Ctrl+B in a running chat")  # fmt: skip

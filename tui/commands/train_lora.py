@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trainers.lora_config import field_help
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 # CLI flag -> config field, for the hyperparameters passed through as given.
 _HYPERPARAMETERS = {
@@ -35,13 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--base", required=True, metavar="PATH_OR_ID", help=field_help("base"))
     data = parser.add_argument_group("data (default: built from the transcript store)")
     data.add_argument(
-        "--data", metavar="DIR", help="a dataset folder: train.jsonl, validation.jsonl, manifest"
+        "--data",
+        metavar="DIR",
+        help="a dataset folder: train.jsonl, validation.jsonl, manifest "
+        "(e.g. from `utta sessions export --format openai`)",
     )
     data.add_argument("--since", metavar="DATE", help="only sessions started on or after DATE")
     data.add_argument(
         "--trainee", action="append", default=[], metavar="NAME", help="only this trainee's "
         "sessions (repeatable)",
     )  # fmt: skip
+    add_targets_argument(data)
     data.add_argument(
         "--skip-bad", action="store_true", help="train without bad rows (listed in the manifest) "
         "instead of stopping",
@@ -66,7 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--load-into-server", action="store_true", help="load the adapter into the running "
         "`utta serve vllm` server (no restart)",
     )  # fmt: skip
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--quiet", action="store_true", help="no progress bars")
+    out.add_argument(
+        "--verbose", action="store_true", help="also print library warnings (always in the log)"
+    )
     parser.set_defaults(handler=train_lora_command)
 
 
@@ -106,7 +113,10 @@ def _data(args: argparse.Namespace, out: Path) -> Any:
     from trainers.datasets import BadRows, Selection, build_dataset, write_openai
     from transcripts.store import Store
 
-    selection = Selection(args.persona, since=args.since, trainees=list(args.trainee))
+    selection = Selection(
+        args.persona, since=args.since, trainees=list(args.trainee), targets=args.targets,
+        examples=args.examples,
+    )  # fmt: skip
     try:
         dataset = build_dataset(Store(), selection)
         dataset.raise_if_bad(skip_bad=args.skip_bad)
@@ -128,6 +138,35 @@ def _data(args: argparse.Namespace, out: Path) -> Any:
         raise CommandError(str(error)) from None
 
 
+def _check_server(args: argparse.Namespace, config: Any) -> Any:
+    """With --load-into-server, the running server must serve ``--base`` and accept the
+    adapter's rank: checked before any work, so a run never trains an adapter it cannot load."""
+    from agent.serving import same_model
+    from trainers.lora_register import running_server
+
+    if not args.load_into_server:
+        return None
+    record = running_server()
+    if record is None:
+        raise CommandError(
+            "--load-into-server: no vLLM server is running (checked before training) — start "
+            f"one with `utta serve vllm --base {config.base}`, or leave out --load-into-server"
+        )
+    if not same_model(record.base, config.base):
+        raise CommandError(
+            f"--load-into-server: the running vLLM server serves {record.base}, not --base "
+            f"{config.base} (checked before training) — restart it with `utta serve stop && "
+            f"utta serve vllm --base {config.base}`, or train on --base {record.base}"
+        )
+    if config.rank > record.max_lora_rank:
+        raise CommandError(
+            f"--load-into-server: --rank {config.rank} is above the server's --max-lora-rank "
+            f"{record.max_lora_rank} (checked before training) — use --rank "
+            f"{record.max_lora_rank}, or restart the server with --max-lora-rank {config.rank}"
+        )
+    return record
+
+
 def train_lora_command(args: argparse.Namespace) -> int:
     from agent.errors import UttaError
     from agent.paths import data_dir
@@ -144,14 +183,27 @@ def train_lora_command(args: argparse.Namespace) -> int:
     name = args.name or default_brain_name(args.persona)
     out = Path(args.out).expanduser() if args.out else data_dir() / "brains" / name
     config = _config(args, out)
+    _check_server(args, config)
     data = _data(args, out)
     for row in data.skipped:
         print(f"skipped {row.format(data.source)}")
+    from trainers.quiet import library_output
+
     try:
-        result = train_lora(config, data, progress=not args.quiet)
+        with library_output(verbose=args.verbose) as log_path:
+            result = train_lora(config, data, progress=not args.quiet)
     except (UttaError, OSError) as error:
-        raise CommandError(f"training failed: {error}") from None
+        raise CommandError(f"training failed (nothing registered): {error}") from None
+    print(f"library messages: {log_path}")
     print(result.summary())
+    if args.load_into_server:  # loaded first: a brain is registered only once it can answer
+        try:
+            record = load_into_server(out, name, base=config.base)
+        except UttaError as error:
+            raise CommandError(
+                f"the adapter in {out} was not loaded, so no brain was registered: {error}"
+            ) from None
+        print(f"loaded into the vLLM server at {record.base_url} as '{name}'")
     server = running_server()
     # A running server only makes it a vllm brain when it serves the base the adapter was
     # trained on; an adapter on another base would answer with garbage.
@@ -159,11 +211,5 @@ def train_lora_command(args: argparse.Namespace) -> int:
     kind = args.kind or ("vllm" if args.load_into_server or serves_base else "local")
     register_brain(Store(), name, result, kind=kind)
     print(f"registered brain '{name}' ({kind}, {config.method}) for persona {args.persona}")
-    if args.load_into_server:
-        try:
-            record = load_into_server(out, name, base=config.base)
-        except UttaError as error:
-            raise CommandError(f"the brain is registered but not loaded: {error}") from None
-        print(f"loaded into the vLLM server at {record.base_url} as '{name}'")
     print(f"swap it in with `utta chat --persona {args.persona} --brain {name}`")
     return 0

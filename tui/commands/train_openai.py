@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.commands import CommandError
+from tui.commands import CommandError, add_targets_argument
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -44,11 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="DIR",
         help="train.jsonl (+ validation.jsonl, manifest.json) to use instead of exporting the "
-        "persona's approved turns from the logs",
+        "persona's sessions from the logs (see --targets)",
     )
     chosen = start.add_argument_group(
         "selection", "which logged sessions to export when there is no --data"
     )
+    add_targets_argument(chosen)
     chosen.add_argument("--since", metavar="DATE", help="sessions started on or after (UTC)")
     chosen.add_argument("--until", metavar="DATE", help="sessions started up to this day (UTC)")
     chosen.add_argument("--trainee", metavar="NAME", action="append", default=[])
@@ -83,8 +84,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     start.set_defaults(handler=train_openai)
 
-    status = sub.add_parser("status", help="list fine-tuning jobs, or resume watching one")
+    status = sub.add_parser(
+        "status",
+        help="resume watching the newest unfinished fine-tuning job (or JOB_ID); lists the others",
+    )
     status.add_argument("job_id", nargs="?", metavar="JOB_ID")
+    status.add_argument("--list", action="store_true", help="only list the jobs, watch none")
     _poll_interval(status)
     status.set_defaults(handler=job_status)
 
@@ -120,7 +125,7 @@ def _client(base_url: str) -> OpenAI:
 def train_openai(args: argparse.Namespace) -> int:
     from agent.keys import resolve_base_url
     from trainers.openai_ft import DataInvalid, FineTuneRequest, launch, prepare
-    from trainers.openai_jobs import Hyperparameters, TrainingError, host_of
+    from trainers.openai_jobs import Hyperparameters, TrainingError, check_endpoint, host_of
     from trainers.openai_validate import format_report
 
     store = _store()
@@ -141,6 +146,8 @@ def train_openai(args: argparse.Namespace) -> int:
     }
     if args.data and any(selection.values()):
         raise CommandError("--data and the session selection options do not mix", code=2)
+    if not args.data:
+        selection.update(targets=args.targets, examples=args.examples)
     request = FineTuneRequest(
         persona_id=args.persona,
         model=args.model,
@@ -154,6 +161,11 @@ def train_openai(args: argparse.Namespace) -> int:
         max_tokens_per_example=args.max_tokens_per_example,
         price_per_million=args.price_per_million,
     )
+    client = _client(base_url)
+    try:  # the key and the endpoint, before any data is prepared or anything uploaded
+        check_endpoint(client, base_url)
+    except TrainingError as error:
+        raise CommandError(f"{error} (nothing was prepared or uploaded)") from None
     try:
         prepared = prepare(request, store)
     except DataInvalid as error:
@@ -179,7 +191,6 @@ def train_openai(args: argparse.Namespace) -> int:
             f"note: OpenAI stops new self-serve fine-tuning jobs on {OPENAI_SELF_SERVE_ENDS}; "
             "--base-url (or $OPENAI_BASE_URL) selects a compatible provider"
         )
-    client = _client(base_url)
     _confirm(prepared, args.yes)
     try:
         row = launch(request, prepared, store, client)
@@ -251,31 +262,62 @@ def job_status(args: argparse.Namespace) -> int:
     from transcripts.jobs import UnknownJob, get_job, list_jobs
 
     store = _store()
-    if not args.job_id:
-        jobs = list_jobs(store)
-        if not jobs:
-            print("no fine-tuning jobs recorded — start one with `utta train openai --persona ID "
-                  "--model M`")  # fmt: skip
-            return 0
-        print(f"{'job':<30} {'status':<16} {'persona':<10} {'brain':<20} {'model':<28} created")
-        for job in jobs:
-            print(
-                f"{job.job_id:<30} {job.status:<16} {job.persona_id or '-':<10} "
-                f"{job.brain_name or '-':<20} {job.model:<28} {job.created_at[:19]}"
-            )
-        if any(not job.finished for job in jobs):
-            print("\nresume watching an unfinished job: utta train status JOB_ID")
+    if args.job_id:
+        try:
+            row = get_job(store, args.job_id)
+        except UnknownJob as error:
+            raise CommandError(str(error)) from None
+        return _resume_or_describe(store, row, args.poll_interval)
+    jobs = list_jobs(store)
+    if not jobs:
+        print("no fine-tuning jobs recorded — start one with `utta train openai --persona ID "
+              "--model M`")  # fmt: skip
         return 0
-    try:
-        row = get_job(store, args.job_id)
-    except UnknownJob as error:
-        raise CommandError(str(error)) from None
-    registered = row.brain_name in {brain.name for brain in store.brains()}
-    if not row.finished or (row.status == "succeeded" and not registered):
+    registered = {brain.name for brain in store.brains()}
+    pending = [job for job in jobs if _needs_watching(job, registered)]  # newest first
+    if args.list or not pending:
+        _print_jobs(jobs)
+        if pending:
+            print("\nresume watching the newest unfinished job: utta train status")
+        return 0
+    newest, others = pending[0], [job for job in jobs if job is not pending[0]]
+    if others:
+        _print_jobs(others, title="other jobs")
+        print()
+    return _resume_or_describe(store, newest, args.poll_interval)
+
+
+def _needs_watching(row: JobRow, registered: set[str]) -> bool:
+    return not row.finished or (row.status == "succeeded" and row.brain_name not in registered)
+
+
+def _resume_or_describe(store: Store, row: JobRow, interval: float) -> int:
+    registered = {brain.name for brain in store.brains()}
+    if _needs_watching(row, registered):
         print(f"resuming job {row.job_id} ({row.status}) on {row.base_url}")
-        return _watch(store, row, _client(row.base_url), args.poll_interval)
-    _describe(row, registered)
+        return _watch(store, row, _client(row.base_url), interval)
+    _describe(row, row.brain_name in registered)
     return 0 if row.status == "succeeded" else 1
+
+
+def _print_jobs(jobs: list[JobRow], title: str | None = None) -> None:
+    from tui.tables import print_table
+
+    print_table(
+        ["job", "status", "persona", "brain", "model", "created"],
+        [
+            [
+                job.job_id,
+                job.status,
+                job.persona_id or "-",
+                job.brain_name or "-",
+                job.model,
+                job.created_at[:19],
+            ]
+            for job in jobs
+        ],
+        title=title,
+    )
 
 
 def _describe(row: JobRow, registered: bool) -> None:
