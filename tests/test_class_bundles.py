@@ -10,7 +10,7 @@ import pytest
 
 from trainers.brain_transfer import BrainTransferError, export_brain, import_brain
 from trainers.bundle import BadBundle, bundle, import_bundles, read_bundle, write_bundle
-from trainers.datasets import Selection, build_dataset
+from trainers.datasets import EXAMPLES_SESSION, Selection, build_dataset
 from transcripts.sessions import find_sessions, set_excluded
 from transcripts.store import Store
 
@@ -72,7 +72,8 @@ def test_two_trainees_merge_idempotently_and_train_without_excluded(tmp_path: Pa
         assert all(
             "ignore your instructions" not in json.dumps(r)
             for r in dataset.rows
-            if merged.session(r["session_id"]).trainee == "ana"
+            if r["session_id"] != EXAMPLES_SESSION  # the persona's own examples
+            and merged.session(r["session_id"]).trainee == "ana"
         )
 
 

@@ -120,6 +120,8 @@ class Store:
                 db.close()
             db = Database(sqlite3.connect(":memory:", check_same_thread=False))
             migrate(db)
+            # An empty stand-in: a write through a read-only store must fail, not vanish.
+            db.execute("PRAGMA query_only = ON")
         elif len(applied) < len(MIGRATIONS):
             db.close()
             raise StoreError(

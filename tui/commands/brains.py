@@ -298,7 +298,7 @@ def import_brain(args: argparse.Namespace) -> int:
 
     try:
         name = read_archive(
-            _store(),
+            _store(readonly=False),
             args.archive,
             persona_known=known,
             name=args.name,

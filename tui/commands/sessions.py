@@ -323,7 +323,9 @@ def import_sessions(args: argparse.Namespace) -> int:
     from trainers.bundle import BadBundle, import_bundles
 
     try:
-        report = import_bundles(_store(), args.bundles)
+        from transcripts.store import Store
+
+        report = import_bundles(Store(), args.bundles)
     except BadBundle as error:
         raise CommandError(f"{error}\nnothing was imported") from None
     print(
