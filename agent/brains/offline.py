@@ -22,6 +22,7 @@ from rank_bm25 import BM25Okapi
 
 from agent.brain import Brain, BrainRequest
 from agent.child.reader import is_question
+from agent.child.talk import Talk
 from agent.child.think import Answer
 from agent.child.voice import Voice, is_repeat
 from agent.registry import BrainContext, BrainSpec
@@ -40,6 +41,8 @@ _ACTIVE_TOPIC_BONUS = 2.0
 _MOOD_BONUS = 1.5
 # Below this BM25 score an example shares too little with a question to answer it.
 _MIN_QUESTION_SCORE = 1.0
+# An off-task or feeling example this close to the message is the persona's own answer to it.
+_OWN_LINE_SCORE = 3.0
 _RECENT = 5
 _NUMBER = re.compile(r"\d+")
 
@@ -81,6 +84,7 @@ class OfflineBrain(Brain):
         ]
         self._index = BM25Okapi([_tokens(c.teacher) or ["_"] for c in self._candidates])
         self._voice = Voice.of(persona)
+        self._talk = Talk(persona, self._voice)
 
     @staticmethod
     def _from_example(example: Example) -> _Candidate:
@@ -96,6 +100,9 @@ class OfflineBrain(Brain):
         if state.answer is not None:
             return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
+        talk = self._talk.reply(request.message, state.mood, recent, self._own_line(scores, recent))
+        if talk is not None:
+            return talk
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
         said_numbers = set(_NUMBER.findall(request.message))
         asked = is_question(request.message)
@@ -131,6 +138,16 @@ class OfflineBrain(Brain):
         return self._voice.say(
             Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
         )
+
+    def _own_line(self, scores: Sequence[float], recent: Sequence[str]) -> str | None:
+        """The off-task or feeling example whose teacher line best matches, if it is close."""
+        best, best_score = None, _OWN_LINE_SCORE
+        for candidate, score in zip(self._candidates, scores, strict=True):
+            if candidate.kind not in ("off_task", "feeling") or _NUMBER.search(candidate.student):
+                continue
+            if float(score) >= best_score and not is_repeat(candidate.student, recent):
+                best, best_score = candidate.student, float(score)
+        return best
 
     @staticmethod
     def _recent_replies(request: BrainRequest) -> list[str]:
