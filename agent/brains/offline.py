@@ -100,6 +100,9 @@ class OfflineBrain(Brain):
         if state.answer is not None:
             return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
+        same = self._same_question(request.message, recent)
+        if same is not None:
+            return same
         talk = self._talk.reply(request.message, state.mood, recent, self._own_line(scores, recent))
         if talk is not None:
             return talk
@@ -138,6 +141,18 @@ class OfflineBrain(Brain):
         return self._voice.say(
             Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
         )
+
+    def _same_question(self, message: str, recent: Sequence[str]) -> str | None:
+        """The persona's own off-task or feeling line for this very question, reworded at most
+        in function words ("Do you have any pets?" / "do you have pets")."""
+        words = set(_tokens(message))
+        for candidate in self._candidates:
+            if candidate.kind not in ("off_task", "feeling") or not words:
+                continue
+            same = set(_tokens(candidate.teacher)) == words
+            if same and not is_repeat(candidate.student, recent):
+                return candidate.student
+        return None
 
     def _own_line(self, scores: Sequence[float], recent: Sequence[str]) -> str | None:
         """The off-task or feeling example whose teacher line best matches, if it is close."""

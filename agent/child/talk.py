@@ -266,7 +266,9 @@ class Talk:
             return self._pick([f"{grade}{suffix}", f"{grade}{suffix} grade"], message, recent)
         if _FEELING.search(text):
             lines = self._feeling(text, mood, yes_no)
-            return self._pick([feeling, *lines] if feeling else lines, message, recent)
+            if feeling:
+                return self._pick([feeling, *lines], message, recent, vary=False)
+            return self._pick(lines, message, recent)
         if _BREAK.search(text):
             return self._pick([f"{self.yes}!!", f"{self.yes} pls", "ok!", "yay"], message, recent)
         if _LAUGH.search(text):
