@@ -58,6 +58,7 @@ class _Candidate:
     kind: str
     misconception: str | None
     phase: str | None
+    approved: bool = False
 
 
 def _eligible(candidate: _Candidate, state: StudentState) -> bool:
@@ -80,7 +81,8 @@ class OfflineBrain(Brain):
             ),
         )
         self._candidates = [self._from_example(e) for e in persona.examples] + [
-            _Candidate(teacher, student, "on_task", None, None) for teacher, student in approved
+            _Candidate(teacher, student, "on_task", None, None, approved=True)
+            for teacher, student in approved
         ]
         self._index = BM25Okapi([_tokens(c.teacher) or ["_"] for c in self._candidates])
         self._voice = Voice.of(persona)
@@ -103,9 +105,18 @@ class OfflineBrain(Brain):
         same = self._same_question(request.message, recent)
         if same is not None:
             return same
-        talk = self._talk.reply(request.message, state.mood, recent, self._own_line(scores, recent))
+        message_words = set(_tokens(request.message))
+        talk = self._talk.reply(
+            request.message,
+            state.mood,
+            recent,
+            example=self._own_line(scores, message_words, recent, ("off_task", "feeling")),
+            feeling=self._own_line(scores, message_words, recent, ("feeling",)),
+        )
         if talk is not None:
-            return talk
+            # a turn the teacher approved for a question like this one says it better
+            approved = self._own_line(scores, message_words, recent, ("approved",))
+            return approved or talk
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
         said_numbers = set(_NUMBER.findall(request.message))
         asked = is_question(request.message)
@@ -154,13 +165,25 @@ class OfflineBrain(Brain):
                 return candidate.student
         return None
 
-    def _own_line(self, scores: Sequence[float], recent: Sequence[str]) -> str | None:
-        """The off-task or feeling example whose teacher line best matches, if it is close."""
+    def _own_line(
+        self,
+        scores: Sequence[float],
+        words: set[str],
+        recent: Sequence[str],
+        kinds: tuple[str, ...],
+    ) -> str | None:
+        """The line of one of ``kinds`` whose teacher line best matches the message, if it
+        shares more than half of the message's words (one shared "like" is not the same
+        question)."""
         best, best_score = None, _OWN_LINE_SCORE
         for candidate, score in zip(self._candidates, scores, strict=True):
-            if candidate.kind not in ("off_task", "feeling") or _NUMBER.search(candidate.student):
+            kind = "approved" if candidate.approved else candidate.kind
+            if kind not in kinds or _NUMBER.search(candidate.student):
                 continue
-            if float(score) >= best_score and not is_repeat(candidate.student, recent):
+            shared = len(words & set(_tokens(candidate.teacher)))
+            if 2 * shared <= len(words) or float(score) < best_score:
+                continue
+            if not is_repeat(candidate.student, recent):
                 best, best_score = candidate.student, float(score)
         return best
 
