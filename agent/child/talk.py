@@ -57,7 +57,7 @@ _PERSONAL = re.compile(
     r"animals?|birthday|hobby|hobbies|fun|games?|toys?|friends?|summer|vacation|holiday|tv|"
     r"movies?|shows?|books?|food|eat|snack|sports?|play|collect|enjoy|into|hobby|free time|"
     r"grow up|tell me about you(rself)?|draw|paint|ride|swim|dance|sing|bike|cook|build|music|"
-    r"piano|lego)\b"
+    r"piano|lego|do you have|have you (ever|got)|did you ever|tell me about your)\b"
 )
 _FAMILY = re.compile(
     r"\b(family|brothers?|sisters?|siblings?|mom|mum|mommy|dad|daddy|parents|grandma|grandpa|"
@@ -163,8 +163,9 @@ class Interest:
         if not detail and "," in head:
             head, detail = (part.strip() for part in head.split(",", 1))
         topic, said = first_person(head), first_person(detail)
-        words = _content(f"{topic} {said}")
-        return cls(topic, said, frozenset(_stem(w) for w in words if w not in _NOT_TOPIC))
+        words = _content(f"{topic} {text}")  # "pony" too, not just "pepper"
+        stems = (_stem(w) for w in words if w not in _NOT_TOPIC and w not in _PRONOUNS)
+        return cls(topic, said, frozenset(stems))
 
 
 class Talk:
@@ -174,6 +175,7 @@ class Talk:
         self.persona = persona
         self.voice = voice
         self.interests = [Interest.parse(text) for text in persona.interests]
+        self._triggers = [t for m in persona.misconceptions for t in m.triggers]
         self._vectors: np.ndarray | None = None
         self._others: np.ndarray = np.zeros((0, 1))
         favourite = {w.lower() for w in persona.speech.favourite_words}
@@ -232,9 +234,16 @@ class Talk:
     def is_personal(self, message: str) -> bool:
         """Whether ``message`` asks about the child's life rather than the lesson."""
         text = message.lower()
-        if _DIGIT.search(text) or not _YOU.search(text):
+        if _DIGIT.search(text):
             return False
-        return bool(_PERSONAL.search(text)) or self.interest_for(text) is not None
+        if _YOU.search(text):
+            return bool(_PERSONAL.search(text)) or self.interest_for(text) is not None
+        # "is theo nice?": a question naming one of the child's own things, unless the lesson
+        # is about it too (leo's slide is also where things fall)
+        stems = {_stem(w) for w in _content(text)}
+        named = any(interest.words & stems for interest in self.interests)
+        lesson = any(trigger.lower() in text for trigger in self._triggers)
+        return named and "?" in text and not lesson
 
     def reply(
         self,
