@@ -102,7 +102,8 @@ class OfflineBrain(Brain):
         if state.answer is not None:
             return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
-        same = self._same_question(request.message, recent)
+        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
+        same = self._same_question(request.message, recent, taught)
         if same is not None:
             return same
         message_words = set(_tokens(request.message))
@@ -112,6 +113,7 @@ class OfflineBrain(Brain):
             recent,
             example=self._own_line(scores, message_words, recent, ("off_task", "feeling")),
             feeling=self._own_line(scores, message_words, recent, ("feeling",)),
+            teaching=taught,
         )
         if talk is not None:
             # a turn the teacher approved for a question like this one says it better
@@ -120,7 +122,6 @@ class OfflineBrain(Brain):
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
         said_numbers = set(_NUMBER.findall(request.message))
         asked = is_question(request.message)
-        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
         ranked: list[tuple[float, int]] = []
         for position, candidate in enumerate(self._candidates):
             if not _eligible(candidate, state):
@@ -153,13 +154,15 @@ class OfflineBrain(Brain):
             Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
         )
 
-    def _same_question(self, message: str, recent: Sequence[str]) -> str | None:
-        """The persona's own off-task or feeling line for this very question, reworded at most
-        in function words ("Do you have any pets?" / "do you have pets")."""
+    def _same_question(self, message: str, recent: Sequence[str], taught: bool) -> str | None:
+        """The persona's own line (no misconception's, no number) for this very question,
+        reworded at most in function words ("Do you have any pets?" / "do you have pets")."""
         words = set(_tokens(message))
         for candidate in self._candidates:
-            if candidate.kind not in ("off_task", "feeling") or not words:
+            if candidate.misconception or _NUMBER.search(candidate.student) or not words:
                 continue
+            if taught and candidate.kind == "off_task":
+                continue  # the teacher gave the child something to do: it does not drift off
             same = set(_tokens(candidate.teacher)) == words
             if same and not is_repeat(candidate.student, recent):
                 return candidate.student

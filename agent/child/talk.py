@@ -56,8 +56,8 @@ _PERSONAL = re.compile(
     r"sisters?|siblings?|mom|mum|mommy|dad|daddy|parents|grandma|grandpa|pets?|dogs?|cats?|"
     r"animals?|birthday|hobby|hobbies|fun|games?|toys?|friends?|summer|vacation|holiday|tv|"
     r"movies?|shows?|books?|food|eat|snack|sports?|play|collect|enjoy|into|hobby|free time|"
-    r"grow up|tell me about you(rself)?|draw|paint|ride|swim|dance|sing|bike|cook|build|music|"
-    r"piano|lego|do you have|have you (ever|got)|did you ever|tell me about your)\b"
+    r"grow up|tell me about you(rself)?|swim|dance|sing|bike|cook|music|piano|lego|"
+    r"do you have|have you (ever|got)|did you ever|tell me about your)\b"
 )
 _FAMILY = re.compile(
     r"\b(family|brothers?|sisters?|siblings?|mom|mum|mommy|dad|daddy|parents|grandma|grandpa|"
@@ -70,6 +70,12 @@ _OPEN = re.compile(
     r"what do you do|at home)\b"
 )
 _WHO_WHERE = re.compile(r"^\W*(who|where|when)\b")
+_SIMILE = re.compile(r"\b(looks?|sounds?|feels?|seems?|is it|are they) like\b")
+# Lesson prompts about what happens in the world, even when they say "you".
+_LESSON = re.compile(
+    r"\b(happens?|what would happen|what will happen|why does|why do|how does|predict|"
+    r"notice|observe|what if)\b"
+)
 _YOU = re.compile(r"\b(you|your|yours|yourself|u|ur)\b")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[a-z]+")
@@ -96,6 +102,7 @@ _PRONOUNS = {
 _IRREGULAR = {"has": "have", "does": "do", "goes": "go", "is": "am"}
 # How close (cosine) a question must come to an interest to count as being about it.
 _MIN_SIMILARITY = 0.33
+_MIN_SIMILARITY_ALONE = 0.5
 _TOPIC_WORD_BONUS = 0.4
 # Things children talk about. A question that names one of them ("do you like dinosaurs?") that
 # is not close in meaning to an interest is about that thing, not a near neighbour (horses): the
@@ -205,7 +212,9 @@ class Talk:
         self._interest_vectors()
         return get_encoder().encode([" ".join(content)])[0]
 
-    def interest_for(self, message: str) -> Interest | None:
+    def interest_for(
+        self, message: str, min_similarity: float = _MIN_SIMILARITY
+    ) -> Interest | None:
         """The interest ``message`` is about, by meaning and shared topic words, or ``None``."""
         vector = self._message_vector(message)
         if vector is None:
@@ -219,7 +228,7 @@ class Talk:
         named = [i for i, thing in enumerate(_OTHER_THINGS) if _stem(thing) in stems]
         # how close each interest is to the things the question names
         closeness = (self._vectors[0] @ self._others[named].T).max(axis=1) if named else None
-        best, best_score = None, _MIN_SIMILARITY
+        best, best_score = None, min_similarity
         for position, (interest, score) in enumerate(zip(self.interests, scores, strict=True)):
             shared = interest.words & stems or (family and _FAMILY.search(interest.topic))
             if not shared and closeness is not None and closeness[position] < _OTHER_DISTANCE:
@@ -233,17 +242,21 @@ class Talk:
 
     def is_personal(self, message: str) -> bool:
         """Whether ``message`` asks about the child's life rather than the lesson."""
-        text = message.lower()
-        if _DIGIT.search(text):
+        text = _SIMILE.sub(" ", message.lower())  # "what does it look like" is no liking
+        if _DIGIT.search(text) or _LESSON.search(text):
             return False
-        if _YOU.search(text):
-            return bool(_PERSONAL.search(text)) or self.interest_for(text) is not None
-        # "is theo nice?": a question naming one of the child's own things, unless the lesson
-        # is about it too (leo's slide is also where things fall)
+        # the lesson's own words (leo's slide is also where things fall) make it the lesson's
+        if any(re.search(rf"\b{re.escape(t.lower())}\b", text) for t in self._triggers):
+            return False
         stems = {_stem(w) for w in _content(text)}
         named = any(interest.words & stems for interest in self.interests)
-        lesson = any(trigger.lower() in text for trigger in self._triggers)
-        return named and "?" in text and not lesson
+        if _YOU.search(text):
+            if _PERSONAL.search(text) or named:
+                return True
+            # meaning alone ("ball" is near soccer) must be close to count
+            return self.interest_for(text, _MIN_SIMILARITY_ALONE) is not None
+        # "is theo nice?": a question naming one of the child's own things
+        return named and "?" in text
 
     def reply(
         self,
@@ -252,11 +265,13 @@ class Talk:
         recent: Sequence[str],
         example: str | None = None,
         feeling: str | None = None,
+        teaching: bool = False,
     ) -> str | None:
         """An in-character reply to talk that is not a problem, or ``None`` to leave it to the
         lesson's examples. ``example`` is the persona's own off-task or feeling line for a
         closely matching teacher line, said when no interest answers a question about the
-        child; ``feeling`` its own feeling line, said first when asked how it feels."""
+        child; ``feeling`` its own feeling line, said first when asked how it feels. A
+        ``teaching`` message (the recognizer's verdict) is never taken for a personal one."""
         text = message.lower().strip()
         yes_no = bool(_YES_NO.search(text))
         if _OUT_OF_CHARACTER.search(text):
@@ -287,7 +302,7 @@ class Talk:
             if not yes_no:
                 lines = ["knock knock", "idk any", "haha ok", "ok"]
             return self._pick(lines, message, recent)
-        if not self.is_personal(text):
+        if teaching or not self.is_personal(text):
             return None
         interest = self.interest_for(text)
         if interest is None and example:
