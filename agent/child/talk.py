@@ -25,7 +25,8 @@ from personas.schema import Persona
 _OUT_OF_CHARACTER = re.compile(
     r"\b(ai|a\.i\.|artificial|robot|bot|chatbot|chat ?gpt|gpt|llm|language model|assistant|"
     r"computer program|program(med)?|simulat\w*|instructions?|system prompt|prompt|"
-    r"jailbreak|pretend|role ?play|in character|out of character|developer mode|"
+    r"jailbreak|pretend|what (model|version) are you|which model|role ?play|in character|"
+    r"out of character|developer mode|"
     r"not (a )?real|are you real|real (kid|child|person|student)|who (made|built|created) you)\b"
 )
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|good (morning|afternoon)|morning)\b")
@@ -33,7 +34,8 @@ _GOODBYE = re.compile(r"\b(bye|goodbye|see you|see ya|good night|have a (good|gr
 _FEELING = re.compile(
     r"\b(are you (ok|okay|alright|all right|happy|sad|tired|upset|mad|angry|scared|worried|"
     r"bored|nervous|feeling)|you (look|seem|sound) \w+|how (are|do) you (doing|feel\w*)|"
-    r"how are you|how('s| is) your day|what'?s wrong|is something wrong|"
+    r"how are you|how('s| is) your day|what'?s wrong|is something wrong|how('s| is) it going|"
+    r"how you doing|what'?s up|how have you been|"
     r"everything (ok|okay|alright))\b"
 )
 _BREAK = re.compile(
@@ -57,7 +59,7 @@ _PERSONAL = re.compile(
     r"animals?|birthday|hobby|hobbies|fun|games?|toys?|friends?|summer|vacation|holiday|tv|"
     r"movies?|shows?|books?|food|eat|snack|sports?|play|collect|enjoy|into|hobby|free time|"
     r"grow up|tell me about you(rself)?|swim|dance|sing|bike|cook|music|piano|lego|"
-    r"do you have|have you (ever|got)|did you ever|tell me about your)\b"
+    r"do you have|have you (ever|got)|did you ever|tell me about your|want to be)\b"
 )
 _FAMILY = re.compile(
     r"\b(family|brothers?|sisters?|siblings?|mom|mum|mommy|dad|daddy|parents|grandma|grandpa|"
@@ -76,7 +78,24 @@ _LESSON = re.compile(
     r"\b(happens?|what would happen|what will happen|why does|why do|how does|predict|"
     r"notice|observe|what if)\b"
 )
+# "do you ride horses?": a question about what the child does, not what it knows or sees
+_DO_YOU = re.compile(
+    r"^\W*(do|did|have|can|would|will) you (?!know|see|remember|think|agree|understand|get|"
+    r"want to (try|do|use|see|count|check)|need|notice|mean|mind|hear)\w+"
+)
+# Good things a child says yes to even when it has nothing of its own on them.
+_GOOD_THINGS = re.compile(
+    r"\b(fun|recess|lunch|playground|party|parties|birthday|friends?|holiday|vacation|summer|"
+    r"presents?|ice cream|candy|cake|good (day|weekend|time))\b"
+)
+# Questions about a favourite: a child who has none says what it likes instead.
+_FAVOURITE = re.compile(r"\bfavou?rite\b")
+_STRONG_PERSONAL = re.compile(
+    r"\b(favou?rite|weekend|pets?|family|brothers?|sisters?|birthday|do you like|do you love|"
+    r"after school|for fun|tell me about your)\b"
+)
 _YOU = re.compile(r"\b(you|your|yours|yourself|u|ur)\b")
+_YES_NO_REPLY = re.compile(r"^\W*(um )?(yes|ya|yeah|yep|no|nope)\b")
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[a-z]+")
 _FUNCTION = frozenset(
@@ -223,7 +242,7 @@ class Talk:
         topic, full = self._interest_vectors() @ vector
         # the detail says more but also drifts ("tigers" is soccer, not cats): it counts less
         scores = np.maximum(topic, _DETAIL_WEIGHT * full)
-        family = bool(_FAMILY.search(message.lower()))
+        family = bool(re.search(r"\b(family|siblings?)\b", message.lower()))
         stems = {_stem(w) for w in content}
         named = [i for i, thing in enumerate(_OTHER_THINGS) if _stem(thing) in stems]
         # how close each interest is to the things the question names
@@ -243,6 +262,7 @@ class Talk:
     def is_personal(self, message: str) -> bool:
         """Whether ``message`` asks about the child's life rather than the lesson."""
         text = _SIMILE.sub(" ", message.lower())  # "what does it look like" is no liking
+        text = re.sub(r"\bgrow(ing)? up\b", "be older", text)  # not the plants' growing
         if _DIGIT.search(text) or _LESSON.search(text):
             return False
         # the lesson's own words (leo's slide is also where things fall) make it the lesson's
@@ -251,7 +271,7 @@ class Talk:
         stems = {_stem(w) for w in _content(text)}
         named = any(interest.words & stems for interest in self.interests)
         if _YOU.search(text):
-            if _PERSONAL.search(text) or named:
+            if _PERSONAL.search(text) or named or _DO_YOU.search(text):
                 return True
             # meaning alone ("ball" is near soccer) must be close to count
             return self.interest_for(text, _MIN_SIMILARITY_ALONE) is not None
@@ -302,13 +322,15 @@ class Talk:
             if not yes_no:
                 lines = ["knock knock", "idk any", "haha ok", "ok"]
             return self._pick(lines, message, recent)
-        if teaching or not self.is_personal(text):
+        if (teaching and not _STRONG_PERSONAL.search(text)) or not self.is_personal(text):
             return None
         interest = self.interest_for(text)
-        if interest is None and example:
+        if interest is None and example and (not yes_no or _YES_NO_REPLY.match(example)):
             return self._pick([example], message, recent)  # the persona's own line for it
-        unknown = not _OPEN.search(text) or bool(_WHO_WHERE.search(text))
-        lines = self._about(interest, yes_no, unknown)
+        stems = {_stem(w) for w in _content(text)}
+        names_other = any(_stem(thing) in stems for thing in _OTHER_THINGS)
+        unknown = not _OPEN.search(text) or bool(_WHO_WHERE.search(text)) or names_other
+        lines = self._about(interest, yes_no, unknown, text)
         return self._pick(lines, message, recent, vary=interest is None)
 
     # --- composing ---------------------------------------------------------------------------
@@ -338,15 +360,21 @@ class Talk:
         good = ["good", "good!", "im good", "happy"] if mood == "happy" else []
         return [*good, "good", "im ok", "ok", "fine"]
 
-    def _about(self, interest: Interest | None, yes_no: bool, unknown: bool) -> list[str]:
+    def _about(
+        self, interest: Interest | None, yes_no: bool, unknown: bool, text: str
+    ) -> list[str]:
         if interest is None:
-            # not one of the child's things: a plain no to a yes/no question, idk to a question
-            # about something it has nothing on, else what it likes best
+            # not one of the child's things: a plain no to a yes/no question (yes to fun ones),
+            # idk to a question about something it has nothing on, else what it likes best
+            if yes_no and _GOOD_THINGS.search(text):
+                return [f"{self.yes}!", self.yes, f"{self.yes} :)", "yes"]
             if yes_no:
                 return ["no", "um no", "not really", "nope", "no?"]
             if unknown:
-                liked = [f"idk i like {self.interests[0].topic}"] if self.interests else []
-                return ["idk", *liked, "um idk", "i dont know"]
+                liked = []
+                if self.interests and _FAVOURITE.search(text):
+                    liked = [f"idk i like {self.interests[0].topic}"]
+                return [*liked, "idk", "um idk", "i dont know"]
             interest = self.interests[0] if self.interests else None
             if interest is None:
                 return ["idk", "um idk", "i dont know"]
