@@ -22,12 +22,22 @@ import numpy as np
 from agent.child.voice import Voice, is_repeat
 from personas.schema import Persona
 
+# Attempts to take the child out of character. Words a lesson also uses ("robots", "follow the
+# instructions", "pretend you have 5 cookies", "after-school program") count only in the
+# phrasings that talk about the child itself or its orders.
 _OUT_OF_CHARACTER = re.compile(
-    r"\b(ai|a\.i\.|artificial|robot|bot|chatbot|chat ?gpt|gpt|llm|language model|assistant|"
-    r"computer program|program(med)?|simulat\w*|instructions?|system prompt|prompt|"
-    r"jailbreak|pretend|what (model|version) are you|which model|role ?play|in character|"
-    r"out of character|developer mode|"
-    r"not (a )?real|are you real|real (kid|child|person|student)|who (made|built|created) you)\b"
+    r"\b(ai|a\.i\.|artificial intelligence|chatbot|chat ?gpt|gpt\w*|llm|language model|"
+    r"(are you|you are|you're|youre|ur) (just |really |actually )?(a |an )?"
+    r"(robot|bot|computer|machine|program|simulation|fake|assistant)|"
+    r"(helpful|virtual|ai) assistant|as an assistant|computer program|"
+    r"(ignore|forget|disregard|override|previous|prior|initial|your|system|hidden|secret) "
+    r"(all |the |your |previous |prior )*(instructions?|rules|prompts?|orders)|"
+    r"system prompt|your prompt|jailbreak|developer mode|dan mode|"
+    r"(pretend|act like|act as|roleplay|role play) (you are|you're|youre|to be|as|that you)\b"
+    r"(?! (a )?(kid|child|student|\d))|stop pretending|act as|role ?play|"
+    r"in character|out of character|what (model|version) are you|which model|"
+    r"not (a )?real|are you real|real (kid|child|person|student)|"
+    r"who (made|built|created|programmed|trained) you)\b"
 )
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|good (morning|afternoon)|morning)\b")
 _GOODBYE = re.compile(r"\b(bye|goodbye|see you|see ya|good night|have a (good|great|nice))\b")
