@@ -327,6 +327,8 @@ class Talk:
             return self._pick([f"{self.yes}!!", f"{self.yes} pls", "ok!", "yay"], message, recent)
         if _LAUGH.search(text):
             return self._pick(["haha", "hehe", "lol", ":)"], message, recent)
+        if re.match(r"^\W*knock,? knock", text):
+            return self._pick(["whos there?", "who is there?", "whos there"], message, recent)
         if _JOKE.search(text):
             lines = [f"{self.yes}!", "knock knock", "ok", "haha"]
             if not yes_no:
