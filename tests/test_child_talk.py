@@ -172,6 +172,9 @@ async def test_lesson_lines_with_character_words_are_not_taken_for_attempts() ->
     ]:
         reply = await agent_for("maya").reply(line)
         assert "maya" not in reply and "kid" not in reply, (line, reply)
+    # "you look at" is a request, not "you look sad"
+    looked = await agent_for("maya").reply("Can you look at the number line?")
+    assert "im ok" not in looked and "fine" not in looked, looked
     assert re.match(
         r"\D*3\b",
         await agent_for("maya").reply("Pretend you have 5 cookies and eat 2. How many are left?"),

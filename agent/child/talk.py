@@ -43,7 +43,10 @@ _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|good (morning|afternoon)|morning
 _GOODBYE = re.compile(r"\b(bye|goodbye|see you|see ya|good night|have a (good|great|nice))\b")
 _FEELING = re.compile(
     r"\b(are you (ok|okay|alright|all right|happy|sad|tired|upset|mad|angry|scared|worried|"
-    r"bored|nervous|feeling)|you (look|seem|sound) \w+|how (are|do) you (doing|feel\w*)|"
+    r"bored|nervous|feeling)|"
+    r"you (look|seem|sound|are) (a (bit|little) |kind of |kinda |so |really |very )?"
+    r"(sad|upset|tired|sleepy|happy|worried|nervous|confused|frustrated|bored|mad|angry|scared|"
+    r"down|unhappy|grumpy|lost|stuck|quiet|excited|off)|how (are|do) you (doing|feel\w*)|"
     r"how are you|how('s| is) your day|what'?s wrong|is something wrong|how('s| is) it going|"
     r"how you doing|what'?s up|how have you been|"
     r"everything (ok|okay|alright))\b"
