@@ -27,7 +27,7 @@ from agent.child.think import Answer
 from agent.child.voice import Voice, is_repeat
 from agent.registry import BrainContext, BrainSpec
 from agent.state import StudentState
-from personas.schema import TEACHING_KINDS, Example, Persona
+from personas.schema import NOT_TEACHING_KINDS, TEACHING_KINDS, Example, Persona
 
 # Words only: a shared number says nothing about what is being asked ("6" in two problems).
 _TOKEN = re.compile(r"[a-z]+")
@@ -103,6 +103,10 @@ class OfflineBrain(Brain):
             return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
         taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
+        # telling and "are you sure?" are about the lesson too: no drifting off to pets
+        on_task = taught or (
+            state.last_move is not None and state.last_move.kind in NOT_TEACHING_KINDS
+        )
         same = self._same_question(request.message, recent, taught)
         if same is not None:
             return same
@@ -128,7 +132,7 @@ class OfflineBrain(Brain):
                 continue
             if candidate.misconception not in (None, state.active):
                 continue  # a misconception's line answers its own topic only
-            if taught and candidate.kind == "off_task" and candidate.kind != wanted_kind:
+            if on_task and candidate.kind == "off_task" and candidate.kind != wanted_kind:
                 continue  # the teacher gave the child something to do: it does not drift off
             if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
                 continue  # a number the teacher did not say answers some other problem
