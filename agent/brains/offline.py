@@ -22,11 +22,12 @@ from rank_bm25 import BM25Okapi
 
 from agent.brain import Brain, BrainRequest
 from agent.child.reader import is_question
+from agent.child.talk import Talk
 from agent.child.think import Answer
 from agent.child.voice import Voice, is_repeat
 from agent.registry import BrainContext, BrainKind, BrainSpec
 from agent.state import StudentState
-from personas.schema import TEACHING_KINDS, Example, Persona
+from personas.schema import NOT_TEACHING_KINDS, TEACHING_KINDS, Example, Persona
 
 # Words only: a shared number says nothing about what is being asked ("6" in two problems).
 _TOKEN = re.compile(r"[a-z]+")
@@ -40,6 +41,8 @@ _ACTIVE_TOPIC_BONUS = 2.0
 _MOOD_BONUS = 1.5
 # Below this BM25 score an example shares too little with a question to answer it.
 _MIN_QUESTION_SCORE = 1.0
+# An off-task or feeling example this close to the message is the persona's own answer to it.
+_OWN_LINE_SCORE = 3.0
 _RECENT = 5
 _NUMBER = re.compile(r"\d+")
 
@@ -55,6 +58,7 @@ class _Candidate:
     kind: str
     misconception: str | None
     phase: str | None
+    approved: bool = False
 
 
 def _eligible(candidate: _Candidate, state: StudentState) -> bool:
@@ -77,10 +81,12 @@ class OfflineBrain(Brain):
             ),
         )
         self._candidates = [self._from_example(e) for e in persona.examples] + [
-            _Candidate(teacher, student, "on_task", None, None) for teacher, student in approved
+            _Candidate(teacher, student, "on_task", None, None, approved=True)
+            for teacher, student in approved
         ]
         self._index = BM25Okapi([_tokens(c.teacher) or ["_"] for c in self._candidates])
         self._voice = Voice.of(persona)
+        self._talk = Talk(persona, self._voice)
 
     @staticmethod
     def _from_example(example: Example) -> _Candidate:
@@ -96,17 +102,37 @@ class OfflineBrain(Brain):
         if state.answer is not None:
             return self._voice.say(state.answer, recent, state.turns)
         scores = self._index.get_scores(_tokens(request.message))
+        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
+        # telling and "are you sure?" are about the lesson too: no drifting off to pets
+        on_task = taught or (
+            state.last_move is not None and state.last_move.kind in NOT_TEACHING_KINDS
+        )
+        same = self._same_question(request.message, recent, taught)
+        if same is not None:
+            return same
+        message_words = set(_tokens(request.message))
+        talk = self._talk.reply(
+            request.message,
+            state.mood,
+            recent,
+            example=self._own_line(scores, message_words, recent, ("off_task", "feeling")),
+            feeling=self._own_line(scores, message_words, recent, ("feeling",)),
+            teaching=taught,
+        )
+        if talk is not None:
+            # a turn the teacher approved for a question like this one says it better
+            approved = self._own_line(scores, message_words, recent, ("approved",))
+            return approved or talk
         wanted_kind = {"frustrated": "feeling", "bored": "off_task"}.get(state.mood)
         said_numbers = set(_NUMBER.findall(request.message))
         asked = is_question(request.message)
-        taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
         ranked: list[tuple[float, int]] = []
         for position, candidate in enumerate(self._candidates):
             if not _eligible(candidate, state):
                 continue
             if candidate.misconception not in (None, state.active):
                 continue  # a misconception's line answers its own topic only
-            if taught and candidate.kind == "off_task" and candidate.kind != wanted_kind:
+            if on_task and candidate.kind == "off_task" and candidate.kind != wanted_kind:
                 continue  # the teacher gave the child something to do: it does not drift off
             if not set(_NUMBER.findall(candidate.student)) <= said_numbers:
                 continue  # a number the teacher did not say answers some other problem
@@ -131,6 +157,42 @@ class OfflineBrain(Brain):
         return self._voice.say(
             Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
         )
+
+    def _same_question(self, message: str, recent: Sequence[str], taught: bool) -> str | None:
+        """The persona's own line (no misconception's, no number) for this very question,
+        reworded at most in function words ("Do you have any pets?" / "do you have pets")."""
+        words = set(_tokens(message))
+        for candidate in self._candidates:
+            if candidate.misconception or _NUMBER.search(candidate.student) or not words:
+                continue
+            if taught and candidate.kind == "off_task":
+                continue  # the teacher gave the child something to do: it does not drift off
+            same = set(_tokens(candidate.teacher)) == words
+            if same and not is_repeat(candidate.student, recent):
+                return candidate.student
+        return None
+
+    def _own_line(
+        self,
+        scores: Sequence[float],
+        words: set[str],
+        recent: Sequence[str],
+        kinds: tuple[str, ...],
+    ) -> str | None:
+        """The line of one of ``kinds`` whose teacher line best matches the message, if it
+        shares more than half of the message's words (one shared "like" is not the same
+        question)."""
+        best, best_score = None, _OWN_LINE_SCORE
+        for candidate, score in zip(self._candidates, scores, strict=True):
+            kind = "approved" if candidate.approved else candidate.kind
+            if kind not in kinds or _NUMBER.search(candidate.student):
+                continue
+            shared = len(words & set(_tokens(candidate.teacher)))
+            if 2 * shared <= len(words) or float(score) < best_score:
+                continue
+            if not is_repeat(candidate.student, recent):
+                best, best_score = candidate.student, float(score)
+        return best
 
     @staticmethod
     def _recent_replies(request: BrainRequest) -> list[str]:

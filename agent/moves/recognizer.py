@@ -93,14 +93,23 @@ class Recognizer:
         return reason
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # get_recognizer loads the encoder while holding it
 _encoder: StaticEncoder | None = None
 _recognizers: dict[str, Recognizer] = {}
 
 
+def get_encoder() -> StaticEncoder:
+    """The shared static sentence encoder, loaded on first use (also used outside the heads)."""
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                _encoder = StaticEncoder(ENCODER_DIR)
+    return _encoder
+
+
 def get_recognizer(label_set: str = "moves") -> Recognizer:
     """The recognizer for a label set, loaded on first use and cached."""
-    global _encoder
     recognizer = _recognizers.get(label_set)
     if recognizer is not None:
         return recognizer
@@ -112,7 +121,5 @@ def get_recognizer(label_set: str = "moves") -> Recognizer:
                     f"{head_path}: no trained head for label set {label_set!r}; "
                     f"run `python -m agent.moves.train --label-set {label_set}`"
                 )
-            if _encoder is None:
-                _encoder = StaticEncoder(ENCODER_DIR)
-            _recognizers[label_set] = Recognizer(_encoder, Head(head_path))
+            _recognizers[label_set] = Recognizer(get_encoder(), Head(head_path))
         return _recognizers[label_set]
