@@ -89,56 +89,18 @@ def classify(message: str) -> Any:
 
 
 @dataclass(frozen=True)
-class _Asked:
-    """A recognizer verdict read as a plain question (see ``after_teacher``)."""
+class _Reread:
+    """A recognizer verdict read as another kind of move (see ``after_teacher``): a posed
+    problem as a question, a stated answer as telling, a remark as nothing countable."""
 
     original: Any
-    kind: str = "question"
+    kind: str
+    why: str
+    min_confidence: float = 0.0
 
     @property
     def confidence(self) -> float:
-        return self.original.confidence
-
-    @property
-    def why(self) -> str:
-        return (
-            f"it poses the problem itself, not a case against a stated answer ({self.original.why})"
-        )
-
-
-@dataclass(frozen=True)
-class _Told:
-    """A recognizer verdict read as telling (see ``_states_the_answer``)."""
-
-    original: Any
-    kind: str = "telling"
-
-    @property
-    def confidence(self) -> float:
-        return max(self.original.confidence, MIN_MOVE_CONFIDENCE)
-
-    @property
-    def why(self) -> str:
-        return f"it states the answer without giving the child anything to do ({self.original.why})"
-
-
-@dataclass(frozen=True)
-class _Remark:
-    """A teaching verdict on a statement that gives the child nothing to do: not counted."""
-
-    original: Any
-    kind: str = "other"
-
-    @property
-    def confidence(self) -> float:
-        return self.original.confidence
-
-    @property
-    def why(self) -> str:
-        return (
-            "a remark that gives the child nothing to do, look at or answer "
-            f"({self.original.kind}?: {self.original.why})"
-        )
+        return max(self.original.confidence, self.min_confidence)
 
 
 @dataclass(frozen=True)
@@ -205,11 +167,17 @@ class StudentState:
         ):
             # Posing a problem (the topic's first, the same again, a story problem, or a plain
             # new one) is asking, not teaching and not a case against a stated answer.
-            verdict = _Asked(verdict)
+            why = f"it poses the problem itself, not a case against a stated answer ({verdict.why})"
+            verdict = _Reread(verdict, "question", why)
         elif verdict.kind in TEACHING_KINDS and self._states_the_answer(message):
-            verdict = _Told(verdict)
+            why = f"it states the answer without giving the child anything to do ({verdict.why})"
+            verdict = _Reread(verdict, "telling", why, min_confidence=MIN_MOVE_CONFIDENCE)
         elif verdict.kind in TEACHING_KINDS and _gives_nothing_to_do(message, verdict):
-            verdict = _Remark(verdict)
+            why = (
+                "a remark that gives the child nothing to do, look at or answer "
+                f"({verdict.kind}?: {verdict.why})"
+            )
+            verdict = _Reread(verdict, "other", why)
         last_move = LastMove(None, verdict.kind, False, verdict.why)
         if active is not None:
             misconception = persona.misconception(active)

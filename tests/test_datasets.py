@@ -1,6 +1,6 @@
 """Training data from real SQLite transcript stores: feedback, dedup, split, scrub, manifest,
-bad rows and the three writers (loaded back with ``datasets`` and ``dspy``). The CLI export is in
-tests/test_sessions_export.py."""
+bad rows and targets. The three writers (loaded back with ``datasets`` and ``dspy``) are in
+tests/test_dataset_writers.py, the CLI export in tests/test_sessions_export.py."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from pathlib import Path
 import pytest
 
 from agent.prompt import persona_prompt
-from agent.state import StudentState
 from personas.loader import PersonaLibrary
 from personas.schema import Persona
+from tests.dataset_sessions import (
+    FAKE_KEY,
+    Session,
+    conversation,
+    every_reply,
+    logged_before_redaction,
+    replies,
+)
 from trainers.datasets import (
     BadRows,
     Selection,
@@ -21,50 +28,9 @@ from trainers.datasets import (
     write_hf,
     write_openai,
 )
-from trainers.manifest import load_hf
 from transcripts import Store
 
-FAKE_KEY = "sk-test-UTTA-SECRET-123456789"
 WRITERS = {"openai": write_openai, "hf": write_hf, "dspy": write_dspy}
-
-
-def every_reply(persona_id: str, **filters) -> Selection:
-    """Every unflagged reply as a target and no persona examples: most tests here are about how
-    rows are built; target selection itself is tested with ``Selection``'s defaults below."""
-    return Selection(persona_id, targets="all", examples=False, **filters)
-
-
-class Session:
-    """Logs a session the way the agent does: each reply carries the state it left."""
-
-    def __init__(self, store: Store, persona: Persona, trainee: str = "sam") -> None:
-        self.store, self.persona = store, persona
-        self.id = store.start_session(persona.id, trainee, "offline")
-        self.state = StudentState.initial(persona)
-
-    def say(self, teacher: str, student: str) -> int:
-        """One exchange; returns the student turn's id."""
-        self.state = self.state.after_teacher(self.persona, teacher)
-        self.store.add_turn(self.id, "teacher", teacher)
-        return self.store.add_turn(
-            self.id, "student", student, brain_id="offline", student_state=self.state.to_dict()
-        )
-
-
-def conversation(store: Store, persona: Persona, opening: str, trainee: str = "sam") -> Session:
-    session = Session(store, persona, trainee)
-    session.say(opening, "hi")
-    session.say("What is 52 - 27?", "35")
-    session.say("Let's get out the blocks.", "ok")
-    return session
-
-
-def replies(rows: list[dict]) -> list[str]:
-    return [row["messages"][-1]["content"] for row in rows]
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -212,11 +178,6 @@ def test_selection_filters(store: Store, maya: Persona) -> None:
 
 
 # --- scrubbing ----------------------------------------------------------------------------------
-
-
-def logged_before_redaction(store: Store, turn_id: int, text: str) -> None:
-    """Put ``text`` in the database as an older utta (whose store did not redact) wrote it."""
-    store.db["turns"].update(turn_id, {"text": text})
 
 
 def test_secrets_and_pii_are_scrubbed_from_every_written_file(
@@ -371,82 +332,6 @@ def test_empty_text_is_a_bad_row(store: Store, maya: Persona) -> None:
     session.say("What is 6 + 7?", "   ")
     dataset = build_dataset(store, every_reply("maya"))
     assert [p.reason for p in dataset.problems] == ["student reply is empty"]
-
-
-# --- writers ------------------------------------------------------------------------------------
-
-
-def test_openai_files_hold_only_messages(store: Store, maya: Persona, tmp_path: Path) -> None:
-    conversation(store, maya, "Hi")
-    conversation(store, maya, "Hello")
-    out = write_openai(build_dataset(store, every_reply("maya")), tmp_path)
-    rows = read_jsonl(out / "train.jsonl") + read_jsonl(out / "validation.jsonl")
-    assert len(rows) == 6
-    assert all(set(row) == {"messages"} for row in rows)
-    assert all(set(m) == {"role", "content"} for row in rows for m in row["messages"])
-
-
-def test_hf_files_load_with_the_datasets_library(
-    store: Store, maya: Persona, tmp_path: Path
-) -> None:
-    datasets = pytest.importorskip("datasets")
-    for n in range(4):
-        conversation(store, maya, f"Hi {n}")
-    dataset = build_dataset(store, every_reply("maya"), validation_fraction=0.25)
-    out = write_hf(dataset, tmp_path / "hf")
-
-    files = {split: str(out / f"{split}.jsonl") for split in ("train", "validation")}
-    plain = datasets.load_dataset("json", data_files=files)
-    assert plain["train"].num_rows == 9 and plain["validation"].num_rows == 3
-    assert plain["train"][0]["messages"][0]["role"] == "system"
-    from_card = datasets.load_dataset(str(out))  # README.md declares files and features
-    assert from_card["validation"].num_rows == 3
-    assert list(from_card["train"].features) == ["messages"]
-    loaded = load_hf(out)
-    assert loaded["train"][0]["messages"] == dataset.train[0]["messages"]
-
-    pairs = write_hf(dataset, tmp_path / "pc", layout="prompt_completion")
-    split = load_hf(pairs)["train"][0]
-    assert split["completion"] == dataset.train[0]["messages"][-1:]
-    assert split["prompt"] == dataset.train[0]["messages"][:-1]
-
-
-def test_dspy_rows_have_history_and_state(store: Store, maya: Persona, tmp_path: Path) -> None:
-    session = conversation(store, maya, "Hi Maya")
-    out = write_dspy(build_dataset(store, every_reply("maya"), validation_fraction=0), tmp_path)
-    rows = read_jsonl(out / "train.jsonl")
-
-    assert [len(row["history"]) for row in rows] == [0, 1, 2]
-    last = rows[-1]
-    assert set(last) == {"persona", "student_state", "history", "teacher_message", "student_reply"}
-    assert last["persona"] == persona_prompt(maya)
-    assert last["student_state"] == session.state.describe(maya)
-    assert last["history"] == [
-        {"teacher_message": "Hi Maya", "student_reply": "hi"},
-        {"teacher_message": "What is 52 - 27?", "student_reply": "35"},
-    ]
-    assert (last["teacher_message"], last["student_reply"]) == ("Let's get out the blocks.", "ok")
-    dspy = pytest.importorskip("dspy")
-    example = dspy.Example(**{**last, "history": dspy.History(messages=last["history"])})
-    assert len(example.history.messages) == 2
-
-
-def test_dspy_state_is_replayed_when_a_turn_has_none(store: Store, maya: Persona) -> None:
-    session = store.start_session("maya", "sam", "offline")
-    teacher = "Count the rods by tens: what is the digit worth?"
-    # two teaching moves by meaning (asking the problem itself is not one)
-    for text in (
-        "Let's build 52 with base-ten blocks and look at what each digit is worth.",
-        teacher,
-    ):
-        store.add_turn(session, "teacher", text)
-        store.add_turn(session, "student", "ok")  # logged without a state
-    rows = build_dataset(store, every_reply("maya")).rows
-
-    replayed = StudentState.initial(maya).after_teacher(maya, rows[0]["messages"][1]["content"])
-    replayed = replayed.after_teacher(maya, teacher)
-    assert rows[-1]["student_state"] == replayed.describe(maya)
-    assert "You now understand what was wrong with" in rows[-1]["student_state"]
 
 
 # --- which replies are targets ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from personas.schema import Persona
-from tests.test_datasets import (
+from tests.dataset_sessions import (
     FAKE_KEY,
     Session,
     conversation,

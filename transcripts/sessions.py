@@ -15,7 +15,7 @@ from typing import Any
 from transcripts._sqlite_utils import Database
 from transcripts.connection import utc_now, write_transaction
 from transcripts.records import SessionRow
-from transcripts.store import _SESSIONS_SQL, Store, UnknownSession
+from transcripts.store import _SESSIONS_SQL, Store, UnknownSession, _equal_filters
 
 __all__ = [
     "delete_session",
@@ -56,17 +56,11 @@ def find_sessions(
     """Sessions, newest first. ``text`` matches a session whose title, persona or trainee
     contains it, or any of whose turns matches it in full-text search (stemmed, words as typed).
     ``excluded`` True/False keeps only sessions kept out of / used for training."""
-    wheres: list[str] = []
-    args: list[Any] = []
-    if persona_id is not None:
-        wheres.append("persona_id = ?")
-        args.append(persona_id)
-    if trainee is not None:
-        wheres.append("trainee = ?")
-        args.append(trainee)
-    if excluded is not None:
-        wheres.append("exclude_from_training = ?")
-        args.append(int(excluded))
+    wheres, args = _equal_filters(
+        persona_id=persona_id,
+        trainee=trainee,
+        exclude_from_training=None if excluded is None else int(excluded),
+    )
     with _locked(store) as db:
         if text.strip():
             like = f"%{text.strip()}%"

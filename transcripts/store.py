@@ -82,6 +82,13 @@ def _redacted(text: str | None) -> str | None:
     return None if text is None else redact_secrets(text)
 
 
+def _equal_filters(**columns: Any) -> tuple[list[str], list[Any]]:
+    """``column = ?`` conditions and their arguments for each column given a value (``None``
+    means any value), for a ``where`` clause."""
+    given = {column: value for column, value in columns.items() if value is not None}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
 def _blank_to_none(text: str | None) -> str | None:
     return text if text is not None and text.strip() else None
 
@@ -209,14 +216,7 @@ class Store:
     ) -> list[SessionRow]:
         """Sessions, newest first, optionally only one persona's or trainee's, or those started
         at or after ``since`` (a datetime, naive meaning UTC, or an ISO string)."""
-        wheres: list[str] = []
-        args: list[Any] = []
-        if persona_id is not None:
-            wheres.append("persona_id = ?")
-            args.append(persona_id)
-        if trainee is not None:
-            wheres.append("trainee = ?")
-            args.append(trainee)
+        wheres, args = _equal_filters(persona_id=persona_id, trainee=trainee)
         if since is not None:
             if isinstance(since, datetime):
                 aware = since if since.tzinfo else since.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ The first three become ``dspy.LM("openai/<model>", api_base=..., api_key=...)`` 
 root gets ``/v1``); keys come from :func:`agent.keys.resolve_key`, so a local endpoint gets a
 placeholder and a real OpenAI key never leaks to it. ``local`` runs the model in-process
 through :class:`LocalEngine`, which reuses the local brain's
-:class:`~agent.brains.local.LocalModel`.
+:class:`~agent.brains.local_model.LocalModel`.
 
 DSPy 3.4 deprecates custom LMs written as ``BaseLM.forward()`` returning an OpenAI-shaped response
 (removed in 3.5); its replacement, used here, is an engine with ``complete(Request) -> Response``
@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from agent.brain import BrainError
-from agent.brains.local import (
+from agent.brains.local_model import (
     DEFAULT_TEMPERATURE,
     LocalModel,
     local_model_from_options,

@@ -13,11 +13,14 @@ import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.child.reader import Question, read_question
 from agent.child.registry import build_rule
 from personas.schema import Misconception, Persona
+
+if TYPE_CHECKING:
+    from agent.child.rules.base import RuleAnswer
 
 # What a grade-2 child knows without a rule: facts within 20, numbers below 100.
 FACTS_WITHIN = 20
@@ -206,23 +209,28 @@ def _no_regrouping(a: int, b: int, op: str) -> bool:
     return all(int(x) >= int(y) for x, y in pairs)
 
 
+def _worked_out(question: Question, correct: RuleAnswer, why: str) -> Answer:
+    """The right answer, worked out as plain arithmetic (no misconception), said as usual."""
+    return Answer(
+        question.text,
+        correct.value,
+        correct.value,
+        "arithmetic",
+        None,
+        False,
+        why,
+        correct.says,
+        question.kind,
+    )
+
+
 def _beyond(question: Question) -> Answer | None:
     """No rule of this child covers it: easy column sums come out right, the rest is a guess."""
     correct = _arithmetic().answer(question) if question.kind in _arithmetic().kinds else None
     if question.kind == "arithmetic" and correct is not None:
         a, b, op = question.get("a"), question.get("b"), question.get("op")
         if op in ("+", "-") and a < 100 and b < 100 and _no_regrouping(a, b, op):
-            return Answer(
-                question.text,
-                correct.value,
-                correct.value,
-                "arithmetic",
-                None,
-                False,
-                f"no regrouping needed: {correct.why}",
-                correct.says,
-                question.kind,
-            )
+            return _worked_out(question, correct, f"no regrouping needed: {correct.why}")
         seed = zlib.crc32(question.text.encode())
         if seed % 3 == 0:
             value = None
@@ -242,17 +250,7 @@ def _beyond(question: Question) -> Answer | None:
             "guess",
         )
     if correct is not None:  # comparisons and numbers beyond 100 without a rule: reads them right
-        return Answer(
-            question.text,
-            correct.value,
-            correct.value,
-            "arithmetic",
-            None,
-            False,
-            correct.why,
-            correct.says,
-            question.kind,
-        )
+        return _worked_out(question, correct, correct.why)
     return Answer(
         question.text,
         None,

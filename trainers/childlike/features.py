@@ -38,6 +38,24 @@ _DROPPED_APOSTROPHE = re.compile(
 )
 _EXPLAIN = re.compile(r"\b(?:because|since|so that|which means|that means|therefore)\b")
 _HEDGE = re.compile(r"\b(?:i think|i believe|i guess|maybe|probably|i'm not sure|not sure)\b")
+_WRITTEN_PUNCTUATION = re.compile(r"[;:()\u2014\u2013*]")
+_DOUBLE_SPACE = re.compile("  ")
+
+# Marks that are there or not: (feature, pattern, whether it reads the lower-cased text).
+_MARKS = (
+    ("style:kept_apostrophe", _KEPT_APOSTROPHE, True),
+    ("style:dropped_apostrophe", _DROPPED_APOSTROPHE, True),
+    ("style:bare_number", _BARE_NUMBER, False),  # anchored with ^ and $: search is match
+    ("style:has_number", _NUMBER, False),
+    ("style:math_notation", _MATH_NOTATION, True),
+    ("style:stretched_letters", _STRETCH, False),
+    ("style:emoji", _EMOJI, False),
+    ("style:interjection", _INTERJECTION, True),
+    ("style:explains", _EXPLAIN, True),
+    ("style:hedge", _HEDGE, True),
+    ("style:double_space", _DOUBLE_SPACE, False),
+    ("style:written_punctuation", _WRITTEN_PUNCTUATION, False),
+)
 
 LENGTH_BUCKETS = ((1, "1"), (2, "2"), (3, "3"), (4, "4"), (6, "5-6"), (10, "7-10"), (20, "11-20"))
 
@@ -114,30 +132,9 @@ def featurize(text: str, lexicon: Collection[str] = ()) -> dict[str, float]:
         f["style:sentences"] = math.log(sentences)
     if "..." in raw or "\u2026" in raw:
         f["style:ellipsis"] = 1.0
-    if _KEPT_APOSTROPHE.search(lowered):
-        f["style:kept_apostrophe"] = 1.0
-    if _DROPPED_APOSTROPHE.search(lowered):
-        f["style:dropped_apostrophe"] = 1.0
-    if _BARE_NUMBER.match(raw):
-        f["style:bare_number"] = 1.0
-    if _NUMBER.search(raw):
-        f["style:has_number"] = 1.0
-    if _MATH_NOTATION.search(lowered):
-        f["style:math_notation"] = 1.0
-    if _STRETCH.search(raw):
-        f["style:stretched_letters"] = 1.0
-    if _EMOJI.search(raw):
-        f["style:emoji"] = 1.0
-    if _INTERJECTION.search(lowered):
-        f["style:interjection"] = 1.0
-    if _EXPLAIN.search(lowered):
-        f["style:explains"] = 1.0
-    if _HEDGE.search(lowered):
-        f["style:hedge"] = 1.0
-    if "  " in raw:
-        f["style:double_space"] = 1.0
-    if re.search(r"[;:()\u2014\u2013*]", raw):
-        f["style:written_punctuation"] = 1.0
+    for name, pattern, on_lowered in _MARKS:
+        if pattern.search(lowered if on_lowered else raw):
+            f[name] = 1.0
     if lexicon:
         long_words = [w.lower() for w in alpha if len(w) >= 4 and "'" not in w]
         unknown = sum(1 for w in long_words if w not in lexicon)

@@ -48,6 +48,11 @@ class MisconceptionTimeline:
     answers_while_held: list[tuple[int, str]] = field(default_factory=list)
     """(turn, what the child answered) while the misconception was held, when the state says."""
 
+    @property
+    def counted_events(self) -> list[MoveEvent]:
+        """The moves that counted against the misconception, in order."""
+        return [event for event in self.events if event.counted]
+
 
 @dataclass(frozen=True)
 class TalkFigures:

@@ -213,7 +213,7 @@ def _praise(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
 
 def _what_worked(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     for line in ctx.timeline:
-        counted = [e for e in line.events if e.counted]
+        counted = line.counted_events
         if line.resolved_at is not None and counted:
             text = (
                 f"At turn {counted[0].turn} {quote(counted[0].teacher, 60)} counted, and "
@@ -226,7 +226,7 @@ def _what_worked(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
 
 def _unfinished(ctx: _Context) -> Iterator[tuple[int, Suggestion]]:
     for line in ctx.timeline:
-        counted = [e for e in line.events if e.counted]
+        counted = line.counted_events
         if line.resolved_at is not None or not counted:
             continue
         needed = f" of the {line.moves_needed} it takes" if line.moves_needed else ""
