@@ -63,7 +63,9 @@ def test_ineffective_moves_leave_the_misconception_and_effective_ones_resolve_it
     for _ in range(needed - 1):
         state = state.after_teacher(maya, "Let's subtract with the base-ten blocks.")
         assert state.holds("smaller-from-larger")
-    state = state.after_teacher(maya, "Can you subtract it on the number line?")
+    state = state.after_teacher(
+        maya, "Let's hop on the number line from 27 up to 52 and count how far we went."
+    )
     assert not state.holds("smaller-from-larger")
     assert state.mood == "happy"
     assert state.holds("digits-face-value")  # other misconceptions untouched

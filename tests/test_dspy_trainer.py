@@ -20,10 +20,10 @@ import dspy
 import pytest
 from dspy.utils import DummyLM
 
+from agent.paths import persona_library
 from agent.registry import BrainContext, BrainSpec, create_brain
 from agent.state import StudentState
 from agent.student import CompletedTurn, StudentAgent
-from personas.loader import PersonaLibrary
 from personas.schema import Persona
 from trainers.datasets import BadRows
 from trainers.dspy_optimizers import feedback_metric, make_optimizer
@@ -403,7 +403,7 @@ async def test_bootstrap_on_the_vllm_server_and_the_brain_answers(
     """The tiny model's context is 512 tokens: the short persona, the chat format, one demo."""
     (utta_home / "personas").mkdir()
     shutil.copy(SMALL_PERSONA, utta_home / "personas" / "zoe.yaml")
-    zoe = PersonaLibrary().get("zoe")
+    zoe = persona_library().get("zoe")  # reads the data dir
     log_session(store, zoe, [("3 + 2?", "4"), ("count on from 3", "3 4")])
     log_session(store, zoe, [("4 + 2?", "6"), ("recess?", "yay")])
     log_session(store, zoe, [("hard?", "ya"), ("what is 1 + 1?", "2")])

@@ -24,8 +24,7 @@ from tui.cli import main
 
 
 class ShortRequest(BrainRequest):
-    """A request with a one-line system prompt: the tiny model's context is 512 tokens, and
-    Maya's full persona prompt is longer than that in its 600-token vocabulary."""
+    """A request with a one-line system prompt, so tests that need no persona stay short."""
 
     def as_chat_messages(self) -> list[dict[str, str]]:
         return [
@@ -210,20 +209,21 @@ async def test_an_adapter_trained_on_another_base_is_refused(
 async def test_health_refuses_a_brain_whose_persona_does_not_fit_the_servers_context(
     vllm_server, request_
 ) -> None:
-    """The session server has a 512-token context. Maya's prompt is ~470 tokens in the tiny
-    tokenizer: with a 24-token reply it fits; with her default reply budget (48) it does not;
-    a persona whose prompt alone is longer is refused by the server itself."""
+    """The session server has a 1,024-token context. Maya's prompt is ~510 tokens in the tiny
+    tokenizer: with her default reply budget it fits; with a 600-token budget it does not; a
+    persona whose prompt alone is longer is refused by the server itself."""
     maya = request_.persona
-    fits = brain(request_, "vllm", base_url=vllm_server.base_url)  # max_tokens 24
+    spec = BrainSpec("maya-base", "vllm", {"base_url": vllm_server.base_url})
+    fits = create_brain(spec, BrainContext(persona=maya))
     assert (await fits.health()).ok
     await fits.aclose()
 
-    spec = BrainSpec("maya-base", "vllm", {"base_url": vllm_server.base_url})
-    default = create_brain(spec, BrainContext(persona=maya))
-    health = await default.health()
-    await default.aclose()
+    greedy = BrainSpec("maya-long", "vllm", {"base_url": vllm_server.base_url, "max_tokens": 600})
+    long_replies = create_brain(greedy, BrainContext(persona=maya))
+    health = await long_replies.health()
+    await long_replies.aclose()
     assert not health.ok
-    assert "cannot answer as Maya" in health.detail and "context of 512 tokens" in health.detail
+    assert "cannot answer as Maya" in health.detail and "context of 1024 tokens" in health.detail
     assert "--max-model-len" in health.detail
 
     wordy = maya.model_copy(update={"summary": "Maya " + "likes horses and " * 300 + "ponies."})

@@ -159,11 +159,13 @@ class OfflineBrain(Brain):
         )
 
     def _same_question(self, message: str, recent: Sequence[str], taught: bool) -> str | None:
-        """The persona's own line (no misconception's, no number) for this very question,
-        reworded at most in function words ("Do you have any pets?" / "do you have pets")."""
+        """The persona's own line (no misconception's) for this very question, reworded at most
+        in function words ("Do you have any pets?" / "do you have pets"). A number in it is the
+        child's own fact ("How many pets have you got?" / "um 3?"): the words, numbers included,
+        are the same, and problems the child works out never get here (they have an answer)."""
         words = set(_tokens(message))
         for candidate in self._candidates:
-            if candidate.misconception or _NUMBER.search(candidate.student) or not words:
+            if candidate.misconception or not words:
                 continue
             if taught and candidate.kind == "off_task":
                 continue  # the teacher gave the child something to do: it does not drift off

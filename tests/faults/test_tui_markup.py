@@ -45,6 +45,7 @@ async def test_markup_in_a_server_error_body_is_shown_as_text(tmp_path: Path) ->
     db = tmp_path / "chat.db"
     with fault_server() as server:
         server.serve_models("tiny")
+        server.pass_size_check()  # healthy at start; the reply itself fails
         server.fail_chat(400, "bad request [/] near [b]token[/b]")
         server.save_brain(Store(db), "remote", "tiny", "maya")
         async with make_app(db, persona_id="maya", brain="remote").run_test(

@@ -83,6 +83,7 @@ async def test_a_failed_reply_puts_the_message_back_with_the_cursor_at_the_end(
     db = tmp_path / "chat.db"
     with fault_server() as server:
         server.serve_models("tiny")
+        server.pass_size_check()  # healthy at start; the reply itself fails
         server.fail_chat(400, "max_tokens is too large")
         server.save_brain(Store(db), "remote", "tiny", "maya")
         app = make_app(db, persona_id="maya", brain="remote")

@@ -23,8 +23,9 @@ SERVER_START_TIMEOUT_S = 480.0  # a 2-core machine shared with other work needs 
 
 @pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding a random tiny Llama and its chat tokenizer."""
-    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "base")
+    """A folder holding a random tiny Llama and its chat tokenizer, 1,024 positions long: a
+    shipped persona's prompt with the child model's state runs to ~510 tokens in its tokenizer."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "base", context=1024)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ def vllm_server(
     """Start one real vLLM OpenAI-compatible server for the whole session, stop it at the end.
 
     Served with ``--enable-lora --max-lora-rank 8 --max-loras 2 --dtype float32
-    --max-model-len 512``, a 1 GiB KV cache, no key (loopback only) and runtime LoRA updating on;
+    --max-model-len 1024``, a 1 GiB KV cache, no key (loopback only) and runtime LoRA updating on;
     adapter A is loaded at start-up.
     """
     from agent import serving
@@ -87,7 +88,7 @@ def vllm_server(
             max_lora_rank=8,
             max_loras=2,
             dtype="float32",
-            max_model_len=512,
+            max_model_len=1024,
             kv_cache_gb=1,
             key=False,  # shared by tests that call it directly; the key is tested in test_user_e2e
             extra_env={"HF_HUB_OFFLINE": "1"},

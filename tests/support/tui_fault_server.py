@@ -40,6 +40,19 @@ class FaultServer:
             {"object": "list", "data": data}
         )
 
+    def pass_size_check(self) -> None:
+        """The next chat completion (the brain's non-streaming health check of the persona's
+        size) is answered with one token, as vLLM does; later ones fall through to the others."""
+        body = {
+            "id": "c0", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "length",
+                         "message": {"role": "assistant", "content": "um"}}],
+            "usage": {"prompt_tokens": 300, "completion_tokens": 1, "total_tokens": 301},
+        }  # fmt: skip
+        self.server.expect_oneshot_request(
+            "/v1/chat/completions", method="POST"
+        ).respond_with_json(body)
+
     def fail_chat(self, status: int, message: str) -> None:
         """Every chat completion is refused with ``status`` and OpenAI's error body."""
         body = {"error": {"message": message, "type": "invalid_request_error", "code": None}}
