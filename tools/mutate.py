@@ -1,0 +1,203 @@
+"""Mutation testing of the core modules with mutmut (``make mutate``; too slow for CI).
+
+Each target mutates a few modules and runs only the fast tests that cover them (``TARGETS``
+below is the per-module test map: add the test file here when you add tests for a module).
+Every target runs in its own scratch copy under ``build/mutate/<target>/``, so mutmut's
+``mutants/`` folder and its result cache never touch the worktree; a rerun only re-tests the
+functions that changed since the last one.
+
+    python tools/mutate.py                 # every target
+    python tools/mutate.py store offline   # some targets
+    python tools/mutate.py --list          # the test map
+
+Writes ``build/mutate/summary.json`` and prints killed/survived per module; the survivors and
+the reason each one survives are kept by hand in docs/mutation-report.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "mutate"
+PACKAGES = ["agent", "personas", "transcripts", "trainers", "tui", "tests"]
+SOURCE_PACKAGES = ["agent", "personas", "transcripts", "trainers", "tui"]
+
+
+@dataclass(frozen=True)
+class Target:
+    mutate: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+# The per-module test map: the fast tests (no real model, no vLLM, no pty) that cover each module.
+TARGETS: dict[str, Target] = {
+    "student": Target(
+        ("agent/student.py",),
+        ("tests/test_agent.py", "tests/test_mutation_gaps_agent.py"),
+    ),
+    "state": Target(
+        ("agent/state.py",),
+        ("tests/test_agent.py", "tests/test_child_model.py", "tests/test_mutation_gaps_agent.py"),
+    ),
+    "child": Target(
+        ("agent/child/*",),
+        ("tests/test_child_model.py", "tests/test_properties_reader.py"),
+    ),
+    "offline": Target(
+        ("agent/brains/offline.py",),
+        (
+            "tests/test_agent.py",
+            "tests/test_child_sessions.py",
+            "tests/test_mutation_gaps_agent.py",
+        ),
+    ),
+    "store": Target(
+        ("transcripts/store.py", "transcripts/recorder.py"),
+        (
+            "tests/test_transcripts.py",
+            "tests/test_transcripts_recorder.py",
+            "tests/test_mutation_gaps_store.py",
+        ),
+    ),
+    "datasets": Target(
+        ("trainers/datasets.py",),
+        ("tests/test_datasets.py", "tests/test_properties_split.py"),
+    ),
+    "openai_validate": Target(
+        ("trainers/openai_validate.py",),
+        ("tests/test_openai_trainer.py", "tests/test_mutation_gaps_trainers.py"),
+    ),
+    "lora_data": Target(
+        ("trainers/lora_data.py",),
+        ("tests/test_mutation_gaps_trainers.py",),
+    ),
+    "metric": Target(
+        ("trainers/metric.py", "trainers/childlike/features.py", "trainers/childlike/scorer.py"),
+        ("tests/test_metric.py", "tests/test_childlike.py"),
+    ),
+}
+
+STATUS = re.compile(r"^\s*(?P<name>\S+): (?P<status>[a-z ]+?)\s*$")
+
+
+def _copy_project(target_dir: Path) -> None:
+    """A fresh copy of the sources and tests; mutmut's cache (mutants/) is left in place."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for package in PACKAGES:
+        destination = target_dir / package
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(ROOT / package, destination, ignore=ignore)
+
+
+def _write_config(target_dir: Path, target: Target) -> None:
+    """The project's pytest settings plus a [tool.mutmut] table for this target only."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    pytest_options = project["tool"]["pytest"]["ini_options"]
+    lines = ["[tool.pytest.ini_options]"]
+    for key, value in pytest_options.items():
+        if key != "testpaths":
+            lines.append(f"{key} = {json.dumps(value)}")
+    tests = [t for t in target.tests if (ROOT / t).exists()]
+    lines += [
+        "",
+        "[tool.mutmut]",
+        f"source_paths = {json.dumps(SOURCE_PACKAGES)}",
+        f"only_mutate = {json.dumps(list(target.mutate))}",
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
+        'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-m", "not vllm and not slow"]',
+        "mutate_only_covered_lines = false",
+        "",
+    ]
+    (target_dir / "pyproject.toml").write_text("\n".join(lines), "utf-8")
+
+
+def run_target(name: str, target: Target, max_children: int) -> dict[str, dict[str, int]]:
+    target_dir = BUILD / name
+    target_dir.mkdir(parents=True, exist_ok=True)
+    _copy_project(target_dir)
+    _write_config(target_dir, target)
+    # The copy must win over the editable install of the worktree the venv points at.
+    env = {**os.environ, "PYTHONPATH": str(target_dir)}
+    mutmut = [sys.executable, "-m", "mutmut"]
+    subprocess.run(
+        [*mutmut, "run", "--max-children", str(max_children)],
+        cwd=target_dir,
+        env=env,
+        check=False,
+    )
+    listing = subprocess.run(
+        [*mutmut, "results", "--all", "true"],
+        cwd=target_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    per_module: dict[str, dict[str, int]] = {}
+    survivors: list[str] = []
+    for line in listing.splitlines():
+        match = STATUS.match(line)
+        if not match:
+            continue
+        mutant, status = match["name"], match["status"]
+        module = mutant.split(".x")[0].split(".xǁ")[0]
+        counts = per_module.setdefault(module, {})
+        counts[status] = counts.get(status, 0) + 1
+        if status == "survived":
+            survivors.append(mutant)
+    (target_dir / "survivors.txt").write_text("\n".join(survivors) + "\n", "utf-8")
+    return per_module
+
+
+def score(counts: dict[str, int]) -> tuple[int, int]:
+    """Killed (timeouts count as killed, as mutmut does) and tested (skipped/no tests excluded)."""
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    tested = killed + counts.get("survived", 0) + counts.get("suspicious", 0)
+    return killed, tested
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help=f"some of: {', '.join(TARGETS)}")
+    parser.add_argument("--list", action="store_true", help="print the test map and stop")
+    parser.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    args = parser.parse_args(argv)
+    unknown = [t for t in args.targets if t not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}")
+    if args.list:
+        for name, target in TARGETS.items():
+            print(f"{name}: mutate {', '.join(target.mutate)}; tests {', '.join(target.tests)}")
+        return 0
+    summary_path = BUILD / "summary.json"
+    summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
+    for name in args.targets or list(TARGETS):
+        summary[name] = run_target(name, TARGETS[name], args.max_children)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
+    total_killed = total_tested = 0
+    for name, modules in sorted(summary.items()):
+        for module, counts in sorted(modules.items()):
+            killed, tested = score(counts)
+            total_killed += killed
+            total_tested += tested
+            pct = 100 * killed / tested if tested else 0.0
+            print(f"{name:16} {module:40} {killed:4}/{tested:<4} {pct:5.1f} %  {counts}")
+    if total_tested:
+        print(f"overall {total_killed}/{total_tested} = {100 * total_killed / total_tested:.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
