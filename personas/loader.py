@@ -171,8 +171,12 @@ def _duplicate_keys(root: typing.Any) -> list[Problem]:
 
     problems: list[Problem] = []
     stack: list[tuple[typing.Any, str]] = [(root, "")]
+    visited: set[int] = set()  # an alias shares its node: walk it once (and a cycle ends)
     while stack:
         node, where = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key, value in node.value:
