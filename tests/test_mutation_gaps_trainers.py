@@ -3,7 +3,9 @@ row checks, multi-reply masking and padding: exact texts and numbers, so a mutan
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -219,11 +221,17 @@ TWO_REPLIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def chat_tokenizer(tmp_path_factory: pytest.TempPathFactory):
+@functools.cache
+def _built_tokenizer():
+    """Trained once per process (mutation runs fork workers that inherit it)."""
     from tests.tinymodel import build_tokenizer
 
-    return build_tokenizer(tmp_path_factory.mktemp("tokenizer"))
+    return build_tokenizer(Path(tempfile.mkdtemp(prefix="utta-tokenizer-")))
+
+
+@pytest.fixture
+def chat_tokenizer():
+    return _built_tokenizer()
 
 
 def trained_text(tokenizer, row) -> list[str]:
