@@ -335,3 +335,49 @@ def test_bad_rows_are_listed_by_split_and_line_or_skipped(tmp_path: Path) -> Non
         ChatData.from_rows([{"messages": []}], skip_bad=True)
     with pytest.raises(FileNotFoundError, match=r"train\.jsonl is missing"):
         ChatData.from_folder(tmp_path / "nowhere")
+
+
+# --- boundaries the first mutation run found unchecked --------------------------------------------
+
+
+def test_limits_are_exclusive_and_the_minimum_warns_from_one_example(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_text(line(USER, REPLY) + "\n")  # 3 + 9 + 5 = 17 tokens
+    at_limit = validate_file(path, max_tokens_per_example=17, counter=WORDS)
+    assert at_limit.over_limit == 0
+    assert [str(w) for w in at_limit.warnings] == [
+        f"train.jsonl: only 1 examples; OpenAI needs at least {MIN_TRAINING_EXAMPLES}"
+    ]
+    path.write_text("{bad\n")
+    assert validate_file(path, counter=WORDS).warnings == []  # no examples: an error, no warning
+    assert approximate_counter().exact is False
+
+
+def test_content_that_is_an_object_is_named_as_one() -> None:
+    _, problems = check_line(line({"role": "user", "content": {}}, REPLY))
+    assert problems == ["message 1 content is not a string (got object)"]
+
+
+def test_clean_copies_go_into_new_nested_folders_and_may_be_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "train.jsonl"
+    path.write_text(line(USER, REPLY) + "\n{bad\n")
+    report = validate_file(path, counter=WORDS, training=False)
+    out = tmp_path / "a" / "b" / "clean.jsonl"
+    assert write_clean(report, out).read_text() == line(USER, REPLY) + "\n"
+    assert write_clean(report, out).read_text() == line(USER, REPLY) + "\n"
+
+
+def test_the_estimate_names_its_model_and_examples_and_every_files_errors_are_listed(
+    tmp_path: Path,
+) -> None:
+    first = FileReport(tmp_path / "train.jsonl", 100, "words", lines=1)
+    first.good_lines, first.tokens = [2], [10]
+    first.errors.append(Problem("train.jsonl", 1, "empty line"))
+    second = FileReport(tmp_path / "validation.jsonl", 100, "words")
+    second.errors.append(Problem("validation.jsonl", 3, "no assistant message"))
+    estimate = estimate_cost(first, "gpt-4o")
+    assert (estimate.model, estimate.examples) == ("gpt-4o", 1)
+    assert format_report([first, second]).splitlines()[:2] == [
+        "error: train.jsonl:1: empty line",
+        "error: validation.jsonl:3: no assistant message",
+    ]
