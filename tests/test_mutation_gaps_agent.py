@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from agent.brain import Brain, BrainError, BrainRequest, Health
+from agent.brain import Brain, BrainError, BrainRequest, Health, Usage
 from agent.brains.offline import OfflineBrain
 from agent.child.voice import is_repeat
 from agent.memory import ConversationMemory
@@ -208,3 +208,77 @@ def test_a_brain_built_for_another_persona_is_refused(maya: Persona, store: Stor
     assert "maya" in (refused.value.fix or "")
     store.save_brain("maya-tuned", "offline", {}, persona_id="maya")
     assert build_brain("maya-tuned", store, maya).id == "maya-tuned"
+
+
+# --- what the agent hands the recorder (survivors of the first mutation run) ----------------------
+
+
+class TurnRecorder(SessionRecorder):
+    def student_replied(self, turn: CompletedTurn) -> None:
+        self.turn = turn
+        super().student_replied(turn)
+
+
+class CountingBrain(ScriptedBrain):
+    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+        self.seen = request
+        async for chunk in super().stream(request):
+            yield chunk
+        self.usage = Usage(prompt_tokens=40, completion_tokens=2)
+
+
+async def test_the_completed_turn_carries_message_timing_and_usage(
+    maya: Persona, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake clock (the agent reads time.perf_counter twice) gives an exact latency."""
+    ticks = iter([10.0, 10.25])
+    monkeypatch.setattr("agent.student.time.perf_counter", lambda: next(ticks))
+    recorder = TurnRecorder.start(store, maya.id, "sam", "scripted")
+    brain = CountingBrain(["um ", "35"])
+    agent = StudentAgent(maya, brain, recorder=recorder)
+    await agent.reply("What is 52 - 27?")
+    turn = recorder.turn
+    assert (turn.teacher, turn.student, turn.brain_id) == ("What is 52 - 27?", "um 35", "scripted")
+    assert turn.latency_ms == 250.0
+    assert (turn.prompt_tokens, turn.completion_tokens) == (40, 2)
+    assert turn.state == agent.state
+    assert brain.seen.persona is maya and brain.seen.message == "What is 52 - 27?"
+
+
+async def test_an_empty_message_is_refused_before_anything_is_logged(
+    maya: Persona, store: Store
+) -> None:
+    recorder = SessionRecorder.start(store, maya.id, "sam", "scripted")
+    agent = StudentAgent(maya, ScriptedBrain(["hi"]), recorder=recorder)
+    with pytest.raises(ValueError, match=r"^the teacher's message is empty$"):
+        await agent.reply("   ")
+    assert store.turns(recorder.session_id) == []
+
+
+async def test_errors_say_what_to_do(maya: Persona) -> None:
+    agent = StudentAgent(maya, ScriptedBrain([]))
+    with pytest.raises(BrainError) as empty:
+        await agent.reply("hi")
+    assert empty.value.fix == "try again or swap brains"
+
+    class Down(ScriptedBrain):
+        async def health(self) -> Health:
+            return Health(False, "no server")
+
+    with pytest.raises(BrainError) as refused:
+        await agent.swap(Down([]))
+    assert refused.value.fix == "Scripted keeps answering; fix the brain and swap again"
+
+
+def test_a_brain_that_could_not_be_built_is_logged_as_a_refused_swap(
+    maya: Persona, store: Store
+) -> None:
+    recorder = SessionRecorder.start(store, maya.id, "sam", "scripted")
+    StudentAgent(maya, ScriptedBrain([]), recorder=recorder).refuse_swap("gpt", "no key set")
+    (swap,) = store.swaps(recorder.session_id)
+    assert (swap.from_brain, swap.to_brain, swap.accepted, swap.reason) == (
+        "scripted",
+        "gpt",
+        False,
+        "no key set",
+    )

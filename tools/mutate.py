@@ -43,7 +43,11 @@ class Target:
 TARGETS: dict[str, Target] = {
     "student": Target(
         ("agent/student.py",),
-        ("tests/test_agent.py", "tests/test_mutation_gaps_agent.py"),
+        (
+            "tests/test_agent.py",
+            "tests/test_transcripts_recorder.py",
+            "tests/test_mutation_gaps_agent.py",
+        ),
     ),
     "state": Target(
         ("agent/state.py",),
