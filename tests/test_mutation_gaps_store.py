@@ -76,3 +76,47 @@ def test_blank_rewrites_count_as_none(db: Path) -> None:
         store.add_feedback(student, rating=5, rewrite="   ", note="")
         assert store.approved_examples("maya") == [("hi", "hello")]
     assert raw(db, "select rewrite, note from feedback") == [(None, None)]
+
+
+# --- survivors of the first mutation run ---------------------------------------------------------
+
+
+def test_states_are_stored_as_readable_json(db: Path) -> None:
+    """Non-ASCII text in a state is stored as itself, so the database stays readable."""
+    with Store(db) as store:
+        session = store.start_session("maya", "sam", "offline")
+        store.add_turn(session, "teacher", "hi")
+        store.add_turn(session, "student", "hi", student_state={"said": "café – 5¢"})
+        assert store.latest_state(session) == {"said": "café – 5¢"}
+    ((state,),) = raw(db, "select student_state from turns where role = 'student'")
+    assert "café – 5¢" in state
+
+
+def test_an_unknown_session_is_named_with_where_to_look(db: Path) -> None:
+    from transcripts.store import UnknownSession
+
+    with Store(db) as store:
+        with pytest.raises(UnknownSession) as caught:
+            store.add_turn(404, "teacher", "hi")
+        assert caught.value.session_id == 404
+        assert f"there is no session 404 in {db}" in caught.value.message
+        assert repr(store) == f"Store({str(db)!r})"
+
+
+def test_a_new_recorder_has_nothing_unanswered_and_no_student_turn(db: Path) -> None:
+    from transcripts import SessionRecorder
+
+    with Store(db) as store:
+        recorder = SessionRecorder.start(store, "maya", "sam", "offline")
+        assert recorder.unanswered is None and recorder.last_student_turn_id is None
+
+
+def test_exchanges_pair_only_a_teacher_turn_with_the_student_reply_after_it(db: Path) -> None:
+    from transcripts import SessionRecorder
+
+    with Store(db) as store:
+        recorder = SessionRecorder.start(store, "maya", "sam", "offline")
+        for role, text in [("teacher", "t1"), ("teacher", "t2"), ("student", "s2"),
+                           ("student", "s3"), ("teacher", "t4"), ("student", "s4")]:  # fmt: skip
+            store.add_turn(recorder.session_id, role, text)
+        assert recorder.exchanges() == [("t2", "s2"), ("t4", "s4")]
