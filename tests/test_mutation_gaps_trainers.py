@@ -381,3 +381,82 @@ def test_the_estimate_names_its_model_and_examples_and_every_files_errors_are_li
         "error: train.jsonl:1: empty line",
         "error: validation.jsonl:3: no assistant message",
     ]
+
+
+def test_unreadable_lines_are_named_and_reading_goes_on(tmp_path: Path) -> None:
+    from trainers.lora_data import BadRowsError, ChatData
+
+    good = json.dumps({"messages": [USER, REPLY]})
+    (tmp_path / "train.jsonl").write_text(f"{good}\n\n{{bad\n{good}\n")
+    with pytest.raises(BadRowsError) as caught:
+        ChatData.from_folder(tmp_path)
+    assert [row.format() for row in caught.value.rows] == [
+        "train.jsonl:2: blank line",
+        "train.jsonl:3: not valid JSON (Expecting property name enclosed in double quotes)",
+    ]
+    assert caught.value.fix == (
+        "fix them, or pass --skip-bad (skip_bad=True) to train without them; the data "
+        "manifest then lists what was skipped"
+    )
+    data = ChatData.from_folder(tmp_path, skip_bad=True)
+    assert data.lines["train"] == [1, 4]
+    written = json.loads(data.write_manifest(tmp_path / "out" / "run", base="tiny").read_text())
+    assert written["base"] == "tiny" and written["trained_rows"] == {"train": 2, "validation": 0}
+    assert written["skipped_by_trainer"][0] == {"split": "train", "line": 2, "reason": "blank line"}
+    data.write_manifest(tmp_path / "out" / "run")  # the folder may already exist
+
+
+def test_the_defaults_train_every_reply_of_the_train_split(chat_tokenizer) -> None:
+    from trainers.lora_data import BadRow, reply_spans, tokenize_row, tokenize_rows
+
+    _, spans = reply_spans(chat_tokenizer, TWO_REPLIES)
+    assert len(spans) == 2
+    assert trained_text(chat_tokenizer, tokenize_row(chat_tokenizer, TWO_REPLIES, 512)) == [
+        "um 35?<|end|>",
+        "7 take away 2 is 5<|end|>",
+    ]
+    kept, bad = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 1)
+    assert kept == [] and bad == [BadRow("train", 1, "no reply token within max_seq_len 1")]
+    (whole,), _ = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 512)
+    (exact,), _ = tokenize_rows(chat_tokenizer, [TWO_REPLIES], len(whole.input_ids))
+    assert not exact.truncated and exact == whole
+
+
+def test_a_template_that_rewrites_earlier_turns_is_refused_with_the_fix(chat_tokenizer) -> None:
+    from trainers.lora_data import TemplateError, reply_spans
+
+    original = chat_tokenizer.chat_template
+    # Numbers every message by how many there are: a prefix renders differently once extended.
+    chat_tokenizer.chat_template = (
+        "{% for m in messages %}{{ messages|length }}:{{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}>{% endif %}"
+    )
+    try:
+        with pytest.raises(TemplateError) as refused:
+            reply_spans(chat_tokenizer, TWO_REPLIES)
+    finally:
+        chat_tokenizer.chat_template = original
+    assert str(refused.value).startswith(
+        "the chat template renders earlier turns differently once later ones follow (at message 2)"
+    )
+    assert refused.value.fix == (
+        "use a template whose rendering of a conversation extends its rendering of any prefix of it"
+    )
+
+
+def test_a_tokenizer_needs_a_chat_template_and_pads_with_eos() -> None:
+    from types import SimpleNamespace
+
+    from trainers.lora_data import TemplateError, prepare_tokenizer, prompt_and_target
+
+    with pytest.raises(TemplateError, match="has no chat template") as refused:
+        prepare_tokenizer(SimpleNamespace(chat_template=None, pad_token=None, eos_token="<e>"))
+    assert "chat (instruct) model" in (refused.value.fix or "")
+    ready = prepare_tokenizer(SimpleNamespace(chat_template="x", pad_token=None, eos_token="<e>"))
+    assert ready.pad_token == "<e>"
+    kept = prepare_tokenizer(SimpleNamespace(chat_template="x", pad_token="<p>", eos_token="<e>"))
+    assert kept.pad_token == "<p>"
+    prompt, target = prompt_and_target(TWO_REPLIES)
+    assert prompt == TWO_REPLIES[:4] and target == "7 take away 2 is 5"
+    prompt[0]["content"] = "changed"
+    assert TWO_REPLIES[0]["content"] == "You are Maya."  # copies, not the row itself

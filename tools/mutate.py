@@ -9,6 +9,7 @@ functions that changed since the last one.
     python tools/mutate.py                 # every target
     python tools/mutate.py store offline   # some targets
     python tools/mutate.py --list          # the test map
+    python tools/mutate.py store --survivors   # re-test the last survivors after adding tests
 
 Writes ``build/mutate/summary.json`` and prints killed/survived per module; the survivors and
 the reason each one survives are kept by hand in docs/mutation-report.md.
@@ -126,8 +127,17 @@ def _write_config(target_dir: Path, target: Target) -> None:
     (target_dir / "pyproject.toml").write_text("\n".join(lines), "utf-8")
 
 
-def run_target(name: str, target: Target, max_children: int) -> dict[str, dict[str, int]]:
+def run_target(
+    name: str, target: Target, max_children: int, *, survivors_only: bool = False
+) -> dict[str, dict[str, int]]:
     target_dir = BUILD / name
+    retest = [target_dir / "survivors.txt", target_dir / "untested.txt"]
+    names = [
+        mutant
+        for listing in retest
+        if survivors_only and listing.exists()
+        for mutant in listing.read_text("utf-8").split()
+    ]
     target_dir.mkdir(parents=True, exist_ok=True)
     _copy_project(target_dir)
     _write_config(target_dir, target)
@@ -135,7 +145,7 @@ def run_target(name: str, target: Target, max_children: int) -> dict[str, dict[s
     env = {**os.environ, "PYTHONPATH": str(target_dir)}
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run(
-        [*mutmut, "run", "--max-children", str(max_children)],
+        [*mutmut, "run", "--max-children", str(max_children), *names],
         cwd=target_dir,
         env=env,
         check=False,
@@ -148,20 +158,29 @@ def run_target(name: str, target: Target, max_children: int) -> dict[str, dict[s
         text=True,
         check=False,
     ).stdout
-    per_module: dict[str, dict[str, int]] = {}
-    survivors: list[str] = []
+    statuses: dict[str, str] = {}
     for line in listing.splitlines():
         match = STATUS.match(line)
-        if not match:
-            continue
-        mutant, status = match["name"], match["status"]
-        module = mutant.split(".x")[0].split(".xǁ")[0]
+        if match and match["status"] != "not checked":
+            statuses[match["name"]] = match["status"]
+    if survivors_only:
+        # Only the re-tested mutants were run; every other one keeps its earlier verdict.
+        statuses = {**_load_statuses(target_dir), **statuses}
+    (target_dir / "statuses.json").write_text(json.dumps(statuses, indent=1), "utf-8")
+    per_module: dict[str, dict[str, int]] = {}
+    for mutant, status in statuses.items():
+        module = mutant.split(".x")[0]
         counts = per_module.setdefault(module, {})
         counts[status] = counts.get(status, 0) + 1
-        if status == "survived":
-            survivors.append(mutant)
-    (target_dir / "survivors.txt").write_text("\n".join(survivors) + "\n", "utf-8")
+    for file_name, wanted in (("survivors.txt", "survived"), ("untested.txt", "no tests")):
+        listed = sorted(m for m, status in statuses.items() if status == wanted)
+        (target_dir / file_name).write_text("".join(f"{m}\n" for m in listed), "utf-8")
     return per_module
+
+
+def _load_statuses(target_dir: Path) -> dict[str, str]:
+    path = target_dir / "statuses.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}
 
 
 def score(counts: dict[str, int]) -> tuple[int, int]:
@@ -176,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help=f"some of: {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="print the test map and stop")
     parser.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="re-test only the last run's survivors (after adding tests for them)",
+    )
     args = parser.parse_args(argv)
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
@@ -187,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     summary_path = BUILD / "summary.json"
     summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
     for name in args.targets or list(TARGETS):
-        summary[name] = run_target(name, TARGETS[name], args.max_children)
+        summary[name] = run_target(
+            name, TARGETS[name], args.max_children, survivors_only=args.survivors
+        )
     BUILD.mkdir(parents=True, exist_ok=True)
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
     total_killed = total_tested = 0
