@@ -282,3 +282,31 @@ def test_a_brain_that_could_not_be_built_is_logged_as_a_refused_swap(
         False,
         "no key set",
     )
+
+
+def test_confused_lines_fit_only_while_held_and_understood_lines_only_after(maya: Persona) -> None:
+    from agent.brains.offline import _Candidate, _eligible
+
+    held = StudentState.initial(maya)
+    assert held.holds("smaller-from-larger")
+    resolved = replace(
+        held,
+        misconceptions={
+            **held.misconceptions,
+            "smaller-from-larger": replace(held.misconceptions["smaller-from-larger"], held=False),
+        },
+    )
+    assert not resolved.holds("smaller-from-larger")
+    confused = _Candidate("t", "s", "on_task", "smaller-from-larger", "confused")
+    understood = _Candidate("t", "s", "on_task", "smaller-from-larger", "understood")
+    general = _Candidate("t", "s", "on_task", None, None)
+    assert [_eligible(c, held) for c in (confused, understood, general)] == [True, False, True]
+    assert [_eligible(c, resolved) for c in (confused, understood, general)] == [False, True, True]
+
+
+async def test_the_stream_is_the_reply_word_by_word(maya: Persona) -> None:
+    brain = OfflineBrain(maya, [("do you like volcanoes and lava", "lava is  so hot")])
+    request = request_for(maya, "Do you like volcanoes?", [])
+    chunks = [chunk async for chunk in brain.stream(request)]
+    assert chunks == ["lava ", "is ", " ", "so ", "hot"]
+    assert "".join(chunks) == "lava is  so hot"
