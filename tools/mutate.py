@@ -38,6 +38,8 @@ SOURCE_PACKAGES = ["agent", "personas", "transcripts", "trainers", "tui"]
 class Target:
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
+    deselect: tuple[str, ...] = ()
+    """Tests that fail on the unmutated code (mutmut needs a green start); say why beside them."""
 
 
 # The per-module test map: the fast tests (no real model, no vLLM, no pty) that cover each module.
@@ -77,6 +79,9 @@ TARGETS: dict[str, Target] = {
     "datasets": Target(
         ("trainers/datasets.py",),
         ("tests/test_datasets.py", "tests/test_properties_split.py"),
+        # Fails on branch `authentic` before any mutation (the replayed state no longer says
+        # "You now understand"); reported to the lead, not hidden: it fails in `make test`.
+        ("tests/test_datasets.py::test_dspy_state_is_replayed_when_a_turn_has_none",),
     ),
     "openai_validate": Target(
         ("trainers/openai_validate.py",),
@@ -120,7 +125,11 @@ def _write_config(target_dir: Path, target: Target) -> None:
         f"source_paths = {json.dumps(SOURCE_PACKAGES)}",
         f"only_mutate = {json.dumps(list(target.mutate))}",
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
-        'pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-m", "not vllm and not slow"]',
+        "pytest_add_cli_args = "
+        + json.dumps(
+            ["-q", "-p", "no:cacheprovider", "-m", "not vllm and not slow"]
+            + [arg for test in target.deselect for arg in ("--deselect", test)]
+        ),
         "mutate_only_covered_lines = false",
         "",
     ]
@@ -129,7 +138,7 @@ def _write_config(target_dir: Path, target: Target) -> None:
 
 def run_target(
     name: str, target: Target, max_children: int, *, survivors_only: bool = False
-) -> dict[str, dict[str, int]]:
+) -> None:
     target_dir = BUILD / name
     retest = [target_dir / "survivors.txt", target_dir / "untested.txt"]
     names = [
@@ -167,15 +176,9 @@ def run_target(
         # Only the re-tested mutants were run; every other one keeps its earlier verdict.
         statuses = {**_load_statuses(target_dir), **statuses}
     (target_dir / "statuses.json").write_text(json.dumps(statuses, indent=1), "utf-8")
-    per_module: dict[str, dict[str, int]] = {}
-    for mutant, status in statuses.items():
-        module = mutant.split(".x")[0]
-        counts = per_module.setdefault(module, {})
-        counts[status] = counts.get(status, 0) + 1
     for file_name, wanted in (("survivors.txt", "survived"), ("untested.txt", "no tests")):
         listed = sorted(m for m, status in statuses.items() if status == wanted)
         (target_dir / file_name).write_text("".join(f"{m}\n" for m in listed), "utf-8")
-    return per_module
 
 
 def _load_statuses(target_dir: Path) -> dict[str, str]:
@@ -195,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help=f"some of: {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true", help="print the test map and stop")
     parser.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument("--report", action="store_true", help="only print the kept results")
     parser.add_argument(
         "--survivors",
         action="store_true",
@@ -208,13 +212,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, target in TARGETS.items():
             print(f"{name}: mutate {', '.join(target.mutate)}; tests {', '.join(target.tests)}")
         return 0
-    summary_path = BUILD / "summary.json"
-    summary = json.loads(summary_path.read_text("utf-8")) if summary_path.exists() else {}
-    for name in args.targets or list(TARGETS):
-        summary[name] = run_target(
-            name, TARGETS[name], args.max_children, survivors_only=args.survivors
-        )
+    if not args.report:
+        for name in args.targets or list(TARGETS):
+            run_target(name, TARGETS[name], args.max_children, survivors_only=args.survivors)
+    # The summary is rebuilt from every target's kept verdicts (runs may be done one by one).
+    summary: dict[str, dict[str, dict[str, int]]] = {}
+    for name in TARGETS:
+        for mutant, status in _load_statuses(BUILD / name).items():
+            counts = summary.setdefault(name, {}).setdefault(mutant.split(".x")[0], {})
+            counts[status] = counts.get(status, 0) + 1
     BUILD.mkdir(parents=True, exist_ok=True)
+    summary_path = BUILD / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
     total_killed = total_tested = 0
     for name, modules in sorted(summary.items()):
