@@ -310,3 +310,17 @@ async def test_the_stream_is_the_reply_word_by_word(maya: Persona) -> None:
     chunks = [chunk async for chunk in brain.stream(request)]
     assert chunks == ["lava ", "is ", " ", "so ", "hot"]
     assert "".join(chunks) == "lava is  so hot"
+
+
+def test_after_a_teaching_move_the_child_does_not_drift_off_task(
+    maya: Persona, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The off-task line whose teacher words match best ("Let's look at the next one together."
+    -> "drink?") is skipped when the message is itself a teaching move."""
+    message = "Let's look at the next one together."
+    state = StudentState.initial(maya).after_teacher(maya, message)
+    assert state.last_move is not None and state.mood == "ok"
+    brain = OfflineBrain(maya)
+    assert brain.choose(BrainRequest(maya, state, [], message)) != "drink?"
+    monkeypatch.setattr("agent.brains.offline.TEACHING_KINDS", ())  # as if nothing were taught
+    assert brain.choose(BrainRequest(maya, state, [], message)) == "drink?"
