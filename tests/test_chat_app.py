@@ -13,6 +13,8 @@ from textual.widgets import Input, OptionList
 
 from agent.brain import Brain, BrainError, BrainRequest
 from agent.brains.offline import OfflineBrain
+from agent.student import StudentAgent
+from personas.loader import PersonaLibrary
 from transcripts.store import Store
 from tui.app import UttaApp
 from tui.chat_screen import ChatScreen
@@ -140,8 +142,18 @@ async def test_help_screen_lists_binding_ids(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("persona_id", ["maya", "leo", "ava"])
 async def test_every_shipped_persona_opens_and_answers(tmp_path: Path, persona_id: str) -> None:
+    """Each persona's chat answers as that persona: the reply is the one its own offline brain
+    gives to the same first message, and the session is logged under its id."""
+    persona = PersonaLibrary().get(persona_id)
+    message = persona.examples[0].teacher
+    expected = await StudentAgent(persona, OfflineBrain(persona)).reply(message)
     async with make_app(tmp_path / "chat.db", persona_id=persona_id).run_test() as pilot:
-        assert await send(pilot, "hi! what do you like to do?")
+        assert persona.name in pilot.app.title
+        assert await send(pilot, message) == expected
+    with Store(tmp_path / "chat.db") as store:
+        (session,) = store.sessions()
+        assert session.persona_id == persona_id
+        assert [t.text for t in store.turns(session.id)] == [message, expected]
 
 
 class SlowBrain(Brain):

@@ -184,8 +184,12 @@ async def test_bootstrap_saves_registers_and_the_reloaded_brain_answers(
     assert lineage["extra"]["program"] == str(result.program_path)
     metrics = lineage["metrics"]
     assert metrics["n"] == 3 and metrics["evaluated_on"] == "validation"
-    assert 0 <= metrics["validation_authenticity_before"] <= 1
-    assert 0 <= metrics["validation_authenticity_after"] <= 1
+    # The lineage carries the very scores the run measured and printed, each in its place.
+    assert result.before.n == result.after.n == 3
+    assert metrics["validation_authenticity_before"] == result.before.mean
+    assert metrics["validation_authenticity_after"] == result.after.mean
+    assert f"before: {result.before}" in lines and f"after: {result.after}" in lines
+    assert 0 <= result.before.mean <= 1 and 0 <= result.after.mean <= 1
     assert lineage["hyperparameters"]["threshold"] == 0.6 and lineage["created_at"]
     stored = (Path(logged.path).read_bytes(), *(p.read_text() for p in result.out_dir.iterdir()))
     assert not any(FAKE_KEY in str(text) for text in stored)

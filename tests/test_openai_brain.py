@@ -148,11 +148,14 @@ async def test_401_tells_how_to_set_the_key(httpserver: HTTPServer, request_, mo
 
 
 @pytest.mark.parametrize(
-    ("code", "expected"),
-    [("rate_limit_exceeded", "rate-limiting"), ("insufficient_quota", "no credit left")],
+    ("code", "expected", "fix", "not_expected"),
+    [
+        ("rate_limit_exceeded", "rate-limiting", "send again", "credit"),
+        ("insufficient_quota", "no credit left", "add credit", "rate-limiting"),
+    ],
 )
 async def test_429_is_a_rate_limit_message(
-    httpserver: HTTPServer, request_, monkeypatch, code, expected
+    httpserver: HTTPServer, request_, monkeypatch, code, expected, fix, not_expected
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     httpserver.expect_request(CHAT).respond_with_json(
@@ -163,8 +166,9 @@ async def test_429_is_a_rate_limit_message(
     brain, _ = cloud_brain(httpserver)
     with pytest.raises(BrainError) as caught:
         await collect(brain, request_)
-    assert expected in caught.value.message
-    assert "send again" in (caught.value.fix or "") or "credit" in (caught.value.fix or "")
+    said = f"{caught.value.message} / {caught.value.fix}"
+    assert expected in caught.value.message and fix in (caught.value.fix or ""), said
+    assert not_expected not in said  # each case has its own text, not the other's
 
 
 async def test_a_slow_server_gives_a_timeout_message(

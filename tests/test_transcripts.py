@@ -350,13 +350,14 @@ def test_a_writer_in_another_process_waits_for_the_lock_instead_of_failing(tmp_p
 
 
 def test_export_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-do-not-export")
+    key = "zz-test-do-not-export"  # no key shape: only its value in the environment gives it away
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     sid = store.start_session("maya", "sam", "offline")
     store.add_turn(sid, "teacher", "What is 52 - 17?")
     student = store.add_turn(sid, "student", "45", brain_id="offline", student_state=STATE)
-    store.add_feedback(student, rating=2, note="classic")
+    store.add_feedback(student, rating=2, note=f"classic; my key is {key}")
     store.add_feedback(student, rewrite="45!! easy")
-    store.record_swap(sid, "offline", "gpt", False, "no key")
+    store.record_swap(sid, "offline", "gpt", False, f"401: bad key {key}")
     store.end_session(sid)
     empty = store.start_session("leo", "kim", "offline")
 
@@ -378,7 +379,7 @@ def test_export_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> Non
     assert turns[1]["student_state"] == STATE
     assert swaps == [asdict(s) for s in store.swaps(sid)]
     assert (lines[1]["id"], lines[1]["turns"], lines[1]["swaps"]) == (empty, [], [])
-    assert "sk-test-do-not-export" not in text
+    assert key not in text and "[redacted]" in text
     assert str(store.path.parent) not in text
 
 

@@ -6,6 +6,7 @@ about how a reply is produced.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -83,10 +84,24 @@ def make_persona() -> Persona:
 
 
 def test_session_recorder_satisfies_the_recorder_protocol(store: Store) -> None:
-    recorder: Recorder = SessionRecorder.start(store, "maya", "sam", "offline")
-    assert isinstance(recorder, SessionRecorder)
-    for method in ("teacher_sent", "teacher_withdrawn", "student_replied", "brain_swapped"):
-        assert callable(getattr(recorder, method))
+    """Every method of the agent's Recorder protocol exists on SessionRecorder with the same
+    parameters, so the agent can call it without knowing the store."""
+    recorder = SessionRecorder.start(store, "maya", "sam", "offline")
+    protocol = {
+        name: inspect.signature(member)
+        for name, member in vars(Recorder).items()
+        if callable(member) and not name.startswith("_")
+    }
+    assert set(protocol) == {
+        "teacher_sent",
+        "teacher_withdrawn",
+        "student_replied",
+        "brain_swapped",
+    }
+    for name, expected in protocol.items():
+        actual = inspect.signature(getattr(SessionRecorder, name))
+        assert list(actual.parameters) == list(expected.parameters), name
+        assert callable(getattr(recorder, name))
 
 
 async def test_a_completed_reply_logs_both_turns_and_the_state(store: Store) -> None:
