@@ -54,3 +54,14 @@ def test_help_names_the_verbose_flag(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "--verbose" in capsys.readouterr().out
+
+
+def test_a_failed_command_keeps_its_traceback_in_the_log(
+    utta_home: Path, capsys, restore_logging
+) -> None:
+    """The command line prints one line; the log keeps what lay behind it."""
+    assert main(["sessions", "show", "99"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("utta: ") and "Traceback" not in err
+    text = (utta_home / "logs" / "utta.log").read_text()
+    assert "utta sessions failed" in text and "Traceback" in text

@@ -60,9 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args) or 0
     except CommandError as error:
+        _log_failure(args)
         print(f"utta: {error}", file=sys.stderr)
         return error.code
     except UttaError as error:  # a damaged or read-only database, a brain that cannot answer
+        _log_failure(args)
         print(f"utta: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `utta sessions show 1 | head`: the reader has gone, so go quietly
@@ -70,6 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141  # what a process killed by SIGPIPE reports, as `cat` would
     except KeyboardInterrupt:
         return 130
+
+
+def _log_failure(args: argparse.Namespace) -> None:
+    """The one line on stderr is for the user; the log keeps the traceback behind it."""
+    import logging
+
+    logging.getLogger("utta.cli").warning("utta %s failed", args.command, exc_info=True)
 
 
 def _silence_stdout() -> None:
