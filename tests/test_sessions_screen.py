@@ -14,6 +14,7 @@ from tests.test_chat_app import make_app, wait_until
 from transcripts.sessions import find_sessions
 from transcripts.store import Store
 from tui.chat_screen import ChatScreen
+from tui.debrief_screen import DebriefScreen
 from tui.picker import PersonaPicker
 from tui.sessions_screen import ConfirmScreen, SessionBrowser, SessionTable, TranscriptScreen
 from tui.widgets import Bubble
@@ -92,6 +93,11 @@ async def test_browser_searches_filters_and_opens_a_transcript_to_copy_from(
         bubbles[0].focus()
         await pilot.press("c")
         assert app.clipboard == "What is 52 - 27?"
+        await pilot.press("b")  # the session's debrief, as the chat shows it on quitting
+        await wait_until(pilot, lambda: isinstance(app.screen, DebriefScreen))
+        assert app.screen.debrief.session_id == ids["subtract"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, TranscriptScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is browser)
 

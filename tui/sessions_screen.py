@@ -207,7 +207,21 @@ class SessionBrowser(Screen[int | None]):
             log.exception("could not read session %s", session.id)
             self.say(f"could not read session {session.id}: {error}", error=True)
             return
-        self.app.push_screen(TranscriptScreen(session, turns, self._markdown))
+        self.app.push_screen(TranscriptScreen(session, turns, self._markdown, self._debrief))
+
+    @work(group="store", exit_on_error=False)
+    async def _debrief(self, session: SessionRow) -> None:
+        """The session's debrief (what the chat shows on quitting), computed off the UI thread."""
+        from trainers.debrief.compute import debrief_session
+        from tui.debrief_screen import DebriefScreen
+
+        try:
+            debrief = await self._call(debrief_session, session.id)
+        except Exception as error:
+            log.exception("could not debrief session %s", session.id)
+            self.say(f"could not debrief session {session.id}: {error}", error=True)
+            return
+        self.app.push_screen(DebriefScreen(debrief, quitting=False))
 
     def action_resume(self) -> None:
         if self.selected is not None:
@@ -294,13 +308,17 @@ class TranscriptScreen(Screen[None]):
         Binding("escape", "close", "Back", id="transcript.close"),
         Binding("c", "copy", "Copy message", id="transcript.copy"),
         Binding("m", "markdown", "Markdown", id="transcript.markdown"),
+        Binding("b", "debrief", "Debrief", id="transcript.debrief"),
     ]
 
-    def __init__(self, session: SessionRow, turns: list[TurnRow], export: Callable) -> None:
+    def __init__(
+        self, session: SessionRow, turns: list[TurnRow], export: Callable, debrief: Callable
+    ) -> None:
         super().__init__()
         self.session = session
         self.turns = turns
         self.export = export
+        self.debrief = debrief
 
     def compose(self) -> ComposeResult:
         s = self.session
@@ -333,6 +351,9 @@ class TranscriptScreen(Screen[None]):
 
     def action_markdown(self) -> None:
         self.export(self.session)
+
+    def action_debrief(self) -> None:
+        self.debrief(self.session)
 
     def action_close(self) -> None:
         self.dismiss(None)
