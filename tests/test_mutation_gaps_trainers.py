@@ -261,20 +261,19 @@ def test_multi_reply_rows_train_on_the_last_reply_only_when_asked(chat_tokenizer
         assert trained_text(chat_tokenizer, kept[1]) == ["um 35?<|end|>"]
 
 
-def test_a_row_cut_before_its_reply_is_named_by_its_line(chat_tokenizer) -> None:
-    """Cut to its last token (the template's newline) a row has nothing to learn; cut to two it
-    keeps the end-of-turn marker, and says it was truncated."""
-    from trainers.lora_data import BadRow, tokenize_rows
+def test_a_row_that_does_not_fit_is_named_by_its_line(chat_tokenizer) -> None:
+    """A row is never cut inside a message: one too long even without its earlier exchanges is
+    a bad row named by its line in the source file, not a silently truncated one."""
+    from trainers.lora_data import tokenize_rows
 
     kept, bad = tokenize_rows(
         chat_tokenizer, [TWO_REPLIES, TWO_REPLIES], 1, "validation", last_only=True, lines=[4, 9]
     )
     assert kept == []
-    assert bad == [BadRow("validation", n, "no reply token within max_seq_len 1") for n in (4, 9)]
-    (row,), bad = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 2, last_only=True)
-    assert bad == [] and row.truncated and len(row.input_ids) == 2 and row.trained_tokens == 1
+    assert [(b.split, b.line) for b in bad] == [("validation", 4), ("validation", 9)]
+    assert all(b.reason.startswith("too long: ") and "max_seq_len 1" in b.reason for b in bad)
     (whole,), _ = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 512)
-    assert not whole.truncated
+    assert whole.trimmed_exchanges == 0
 
 
 def test_padding_is_never_trained_on_nor_attended_to() -> None:
@@ -407,7 +406,7 @@ def test_unreadable_lines_are_named_and_reading_goes_on(tmp_path: Path) -> None:
 
 
 def test_the_defaults_train_every_reply_of_the_train_split(chat_tokenizer) -> None:
-    from trainers.lora_data import BadRow, reply_spans, tokenize_row, tokenize_rows
+    from trainers.lora_data import reply_spans, tokenize_row, tokenize_rows
 
     _, spans = reply_spans(chat_tokenizer, TWO_REPLIES)
     assert len(spans) == 2
@@ -416,10 +415,11 @@ def test_the_defaults_train_every_reply_of_the_train_split(chat_tokenizer) -> No
         "7 take away 2 is 5<|end|>",
     ]
     kept, bad = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 1)
-    assert kept == [] and bad == [BadRow("train", 1, "no reply token within max_seq_len 1")]
+    assert kept == [] and [(b.split, b.line) for b in bad] == [("train", 1)]
+    assert bad[0].reason.startswith("too long: ")
     (whole,), _ = tokenize_rows(chat_tokenizer, [TWO_REPLIES], 512)
     (exact,), _ = tokenize_rows(chat_tokenizer, [TWO_REPLIES], len(whole.input_ids))
-    assert not exact.truncated and exact == whole
+    assert exact.trimmed_exchanges == 0 and exact == whole
 
 
 def test_a_template_that_rewrites_earlier_turns_is_refused_with_the_fix(chat_tokenizer) -> None:

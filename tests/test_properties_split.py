@@ -47,7 +47,7 @@ def test_no_session_is_on_both_sides(
                 store.add_turn(session, "teacher", "and now?")
         dataset = build_dataset(
             store,
-            Selection("maya"),
+            Selection("maya", targets="all", examples=False),  # every logged reply, no examples
             validation_fraction=fraction,
             seed=seed,
             include_state=False,
