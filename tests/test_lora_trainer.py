@@ -443,8 +443,9 @@ def test_cli_builds_the_dataset_from_the_store(tiny_base: Path, utta_home: Path,
     assert [s["reason"] for s in manifest["skipped"]] == [
         "teacher message has no student reply (two teacher turns in a row)"
     ]
-    # max_seq_len defaults to the base's context (512), which the compact persona prompt fits
-    assert json.loads((adapter / "training_config.json").read_text())["max_seq_len"] == 512
+    # max_seq_len defaults to the base's context, which the compact persona prompt fits
+    context = json.loads((tiny_base / "config.json").read_text())["max_position_embeddings"]
+    assert json.loads((adapter / "training_config.json").read_text())["max_seq_len"] == context
     assert "context_trimmed_rows" in manifest and "truncated_rows" not in manifest
     assert brain.lineage["dataset"]["content_hash"] == manifest["content_hash"]
 
