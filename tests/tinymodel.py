@@ -1,7 +1,7 @@
 """A tiny Llama, its tokenizer and LoRA adapters, built on the fly and offline.
 
 No model hub is reachable here and no pretrained generative model ships on PyPI, so tests build
-their own (see /work/shared/ENVIRONMENT.md): a byte-level BPE tokenizer trained on a few KB of
+their own (see ../shared/ENVIRONMENT.md): a byte-level BPE tokenizer trained on a few KB of
 text, wrapped in ``PreTrainedTokenizerFast`` with a chat template, and a random ``LlamaConfig``
 model small enough to load in a second yet shaped so that vLLM's CPU attention accepts it
 (head_dim 64). The model writes noise; it is for plumbing tests, not for judging replies.
