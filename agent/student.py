@@ -136,8 +136,10 @@ class StudentAgent:
         self.last_turn = turn
 
     async def reply(self, message: str) -> str:
-        """The whole reply at once (scripts, tests, trainers)."""
-        return "".join([chunk async for chunk in self.respond(message)])
+        """The whole reply at once (scripts, tests, trainers), as it was logged: stripped of the
+        spaces a model may stream around it."""
+        streamed = "".join([chunk async for chunk in self.respond(message)])
+        return self.last_turn.student if self.last_turn is not None else streamed.strip()
 
     async def swap(self, new_brain: Brain) -> None:
         """Make ``new_brain`` answer from the next message on, keeping memory and state.

@@ -188,3 +188,11 @@ def test_a_brain_kind_whose_packages_are_missing_names_the_install_command() -> 
     assert "no_such_package_utta" in str(missing.value)
     assert "pip install -e '.[imaginary]'" in str(missing.value)
     require("offline", "json", extra="none")  # present: no error
+
+
+async def test_reply_returns_the_text_as_logged(maya) -> None:
+    """A model may stream a leading space; the whole reply is what the transcript holds."""
+    recorder = ListRecorder()
+    agent = StudentAgent(maya, ScriptedBrain("spaced", [" um ", "35? "]), recorder=recorder)
+    assert await agent.reply("What is 52 - 27?") == "um 35?"
+    assert recorder.events[-1][:2] == ("student", "um 35?")
