@@ -87,7 +87,7 @@ async def test_a_completed_turn_is_recorded_once_with_what_the_brain_said(
 ) -> None:
     recorder = SessionRecorder.start(store, maya.id, "sam", "scripted")
     agent = StudentAgent(maya, ScriptedBrain(["  um ", "35 "]), recorder=recorder)
-    assert await agent.reply("  What is 52 - 27?  ") == "  um 35 "
+    assert await agent.reply("  What is 52 - 27?  ") == "um 35"  # as logged
     teacher, student = store.turns(recorder.session_id)
     assert (teacher.text, student.text, student.brain_id) == (
         "What is 52 - 27?",
