@@ -16,15 +16,12 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-LESSON = [
-    "What is 52 - 27?",
-    "You have to borrow from the tens. The answer is 25.",
-    "Are you sure?",
-    "How did you get 35?",
-    "Let's use base-ten blocks: show 52 with ten-sticks and single cubes.",
-    "Can you check by adding 27 back?",
-    "Count up from 27 to 52 on a number line.",
-]
+
+def lesson() -> list[str]:
+    """The debrief tests' lesson on Maya's subtraction misconception, up to its last move."""
+    from tests.debrief_sessions import MAYA_LESSON
+
+    return MAYA_LESSON[:-1]
 
 
 async def main() -> None:
@@ -40,7 +37,7 @@ async def main() -> None:
         async with app.run_test(size=(120, 48)) as pilot:
             while app.chat is None or app.chat.practice is None:
                 await pilot.pause(0.02)
-            for line in LESSON:
+            for line in lesson():
                 done = len(app.chat.query(Bubble)) + 2
                 app.chat.query_one("#teacher-input", Input).value = line
                 await pilot.press("enter")
