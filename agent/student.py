@@ -138,8 +138,11 @@ class StudentAgent:
     async def reply(self, message: str) -> str:
         """The whole reply at once (scripts, tests, trainers), as it was logged: stripped of the
         spaces a model may stream around it."""
-        streamed = "".join([chunk async for chunk in self.respond(message)])
-        return self.last_turn.student if self.last_turn is not None else streamed.strip()
+        async for _chunk in self.respond(message):
+            pass
+        # respond() has either raised or logged this turn, so the logged text is the reply.
+        assert self.last_turn is not None
+        return self.last_turn.student
 
     async def swap(self, new_brain: Brain) -> None:
         """Make ``new_brain`` answer from the next message on, keeping memory and state.

@@ -120,3 +120,168 @@ def test_exchanges_pair_only_a_teacher_turn_with_the_student_reply_after_it(db: 
                            ("student", "s3"), ("teacher", "t4"), ("student", "s4")]:  # fmt: skip
             store.add_turn(recorder.session_id, role, text)
         assert recorder.exchanges() == [("t2", "s2"), ("t4", "s4")]
+
+
+# --- the recorder's unanswered message ---------------------------------------------------------
+
+
+def _recorder(store: Store):
+    from transcripts import SessionRecorder
+
+    return SessionRecorder.start(store, "maya", "sam", "offline")
+
+
+def test_quitting_mid_reply_keeps_the_message_logged_and_unanswered(db: Path) -> None:
+    with Store(db) as store:
+        recorder = _recorder(store)
+        recorder.keep_unanswered = True
+        recorder.teacher_sent("what is 7 + 5?")
+        recorder.teacher_withdrawn()
+        assert recorder.unanswered == "what is 7 + 5?"
+        assert [t.text for t in store.turns(recorder.session_id)] == ["what is 7 + 5?"]
+
+
+def test_a_failed_reply_withdraws_the_message_without_keep(db: Path) -> None:
+    with Store(db) as store:
+        recorder = _recorder(store)
+        recorder.teacher_sent("what is 7 + 5?")
+        recorder.teacher_withdrawn()
+        assert recorder.unanswered is None
+        assert store.turns(recorder.session_id) == []
+
+
+def test_a_withdrawal_with_nothing_sent_leaves_nothing_unanswered(db: Path) -> None:
+    """The store failed inside ``teacher_sent`` of an earlier exchange, so nothing is pending."""
+    with Store(db) as store:
+        recorder = _recorder(store)
+        store.add_turn(recorder.session_id, "teacher", "hi")
+        store.add_turn(recorder.session_id, "student", "hi")
+        recorder.keep_unanswered = True
+        recorder.teacher_withdrawn()
+        assert recorder.unanswered is None
+        assert [t.role for t in store.turns(recorder.session_id)] == ["teacher", "student"]
+
+
+def test_a_failed_resend_of_a_waiting_message_keeps_the_edited_text(db: Path) -> None:
+    from transcripts import SessionRecorder
+
+    with Store(db) as store:
+        first = _recorder(store)
+        first.teacher_sent("what is 7 + 5")  # the run died here
+        resumed = SessionRecorder.resume(store, first.session_id)
+        assert resumed.unanswered == "what is 7 + 5"
+        resumed.teacher_sent("what is 7 + 5?")  # edited, re-sent, and the brain fails again
+        resumed.teacher_withdrawn()
+        assert resumed.unanswered == "what is 7 + 5?"
+        assert [t.text for t in store.turns(first.session_id)] == ["what is 7 + 5?"]
+
+
+def test_answered_turns_drop_only_a_trailing_teacher_turn(db: Path) -> None:
+    with Store(db) as store:
+        recorder = _recorder(store)
+        assert recorder.answered_turns() == []
+        store.add_turn(recorder.session_id, "teacher", "hi")
+        store.add_turn(recorder.session_id, "student", "hi!")
+        assert [t.text for t in recorder.answered_turns()] == ["hi", "hi!"]
+        store.add_turn(recorder.session_id, "teacher", "ready?")
+        assert [t.text for t in recorder.answered_turns()] == ["hi", "hi!"]
+
+
+def test_discarding_removes_only_the_unanswered_message(db: Path) -> None:
+    from transcripts import SessionRecorder
+
+    with Store(db) as store:
+        first = _recorder(store)
+        first.teacher_sent("hi")
+        first.teacher_sent("still there?")  # no reply logged: waiting
+        resumed = SessionRecorder.resume(store, first.session_id)
+        resumed.discard_unanswered()
+        assert resumed.unanswered is None
+        assert [t.text for t in store.turns(first.session_id)] == ["hi"]
+        resumed.discard_unanswered()  # nothing waits now: the remaining turn stays
+        assert [t.text for t in store.turns(first.session_id)] == ["hi"]
+
+
+# --- opening: read-only, damaged, older ---------------------------------------------------------
+
+
+def test_a_read_only_store_of_a_missing_file_creates_nothing_and_refuses_writes(
+    tmp_path: Path,
+) -> None:
+    from transcripts.errors import StoreError
+
+    db = tmp_path / "folder" / "absent.db"
+    with Store(db, readonly=True) as store:
+        assert store.readonly is True
+        assert store.sessions() == []
+        with pytest.raises((StoreError, sqlite3.OperationalError)):
+            store.start_session("maya", "sam", "offline")
+    assert not db.exists() and not db.parent.exists()
+
+
+def test_a_read_only_store_reads_what_was_logged_and_changes_no_byte(db: Path) -> None:
+    with Store(db) as store:
+        session = store.start_session("maya", "sam", "offline")
+        store.add_turn(session, "teacher", "what is 7 + 5?")
+    before = db.read_bytes()
+    with Store(db, readonly=True) as store:
+        assert [t.text for t in store.turns(session)] == ["what is 7 + 5?"]
+        with pytest.raises(sqlite3.OperationalError):
+            store.add_turn(session, "student", "12")
+    assert db.read_bytes() == before
+
+
+def test_a_database_from_an_older_utta_is_named_with_the_fix(db: Path) -> None:
+    from transcripts.errors import StoreError
+    from transcripts.migrations import MIGRATIONS_TABLE
+
+    with Store(db):
+        pass
+    table = MIGRATIONS_TABLE
+    with sqlite3.connect(db) as connection:  # as if the newest migration had not run yet
+        connection.execute(f"delete from {table} where rowid = (select max(rowid) from {table})")
+    with pytest.raises(StoreError) as caught:
+        Store(db, readonly=True)
+    assert f"the database {db} was written by an older utta" in str(caught.value)
+    assert "utta chat" in caught.value.fix
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_a_damaged_file_is_named_either_way(db: Path, readonly: bool) -> None:
+    from transcripts.errors import StoreError
+
+    db.write_bytes(b"this is not sqlite at all " * 200)
+    with pytest.raises(StoreError) as caught:
+        Store(db, readonly=readonly)
+    assert f"{db} is not a readable utta database" in str(caught.value)
+    assert db.read_bytes() == b"this is not sqlite at all " * 200
+
+
+def test_a_database_on_a_read_only_file_system_is_read_but_not_opened_for_writing(
+    tmp_path: Path,
+) -> None:
+    """A real read-only remount of a tmpfs (root) or read-only modes (elsewhere)."""
+    import os
+
+    from tests.faults.filesystems import make_readonly, tmpfs
+    from transcripts.errors import StoreError
+
+    folder = tmp_path / "ro"
+    with tmpfs(folder, "4m") as mounted:
+        if os.geteuid() == 0 and not mounted:
+            pytest.skip("root without mount permission cannot make a file read-only")
+        db = folder / "utta.db"
+        with Store(db) as store:
+            session = store.start_session("maya", "sam", "offline")
+        make_readonly(folder, mounted)
+        try:
+            with pytest.raises(StoreError) as caught:
+                Store(db)
+            assert f"the database {db} is read-only" in str(caught.value)
+            with Store(db, readonly=True) as store:
+                assert store.session(session).persona_id == "maya"
+        finally:
+            if not mounted:
+                folder.chmod(0o755)
+                for path in folder.iterdir():
+                    path.chmod(0o644)

@@ -24,7 +24,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,15 +124,12 @@ def _copy_project(target_dir: Path) -> None:
 
 
 def _write_config(target_dir: Path, target: Target) -> None:
-    """The project's pytest settings plus a [tool.mutmut] table for this target only."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
-    pytest_options = project["tool"]["pytest"]["ini_options"]
-    lines = ["[tool.pytest.ini_options]"]
-    for key, value in pytest_options.items():
-        if key != "testpaths":
-            lines.append(f"{key} = {json.dumps(value)}")
+    """The project's pyproject.toml (tests read its entry points) plus a [tool.mutmut] table."""
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    # mutmut names the tests to run; the project's testpaths would add the whole suite.
+    text = re.sub(r"(?m)^testpaths = .*\n", "", text)
     tests = [t for t in target.tests if (ROOT / t).exists()]
-    lines += [
+    lines = [
         "",
         "[tool.mutmut]",
         f"source_paths = {json.dumps(SOURCE_PACKAGES)}",
@@ -147,7 +143,7 @@ def _write_config(target_dir: Path, target: Target) -> None:
         "mutate_only_covered_lines = false",
         "",
     ]
-    (target_dir / "pyproject.toml").write_text("\n".join(lines), "utf-8")
+    (target_dir / "pyproject.toml").write_text(text + "\n".join(lines), "utf-8")
 
 
 def run_target(
