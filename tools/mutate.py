@@ -53,7 +53,13 @@ TARGETS: dict[str, Target] = {
     ),
     "state": Target(
         ("agent/state.py",),
-        ("tests/test_agent.py", "tests/test_child_model.py", "tests/test_mutation_gaps_agent.py"),
+        (
+            "tests/test_agent.py",
+            "tests/test_child_model.py",
+            "tests/test_child_sessions.py",
+            "tests/test_mutation_gaps_agent.py",
+            "tests/test_mutation_gaps_state.py",
+        ),
     ),
     "child": Target(
         # probes.py and probe_lines.py are the benchmark's probe sets, not the child model.
@@ -69,7 +75,9 @@ TARGETS: dict[str, Target] = {
         (
             "tests/test_child_model.py",
             "tests/test_child_talk.py",
+            "tests/test_child_sessions.py",
             "tests/test_properties_reader.py",
+            "tests/test_mutation_gaps_child.py",
         ),
     ),
     "offline": Target(
@@ -78,6 +86,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_agent.py",
             "tests/test_child_sessions.py",
             "tests/test_mutation_gaps_agent.py",
+            "tests/test_mutation_gaps_offline.py",
         ),
     ),
     "store": Target(
@@ -94,19 +103,24 @@ TARGETS: dict[str, Target] = {
             "tests/test_datasets.py",
             "tests/test_dataset_writers.py",
             "tests/test_properties_split.py",
+            "tests/test_mutation_gaps_datasets.py",
         ),
     ),
     "openai_validate": Target(
         ("trainers/openai_validate.py",),
-        ("tests/test_openai_trainer.py", "tests/test_mutation_gaps_trainers.py"),
+        (
+            "tests/test_openai_trainer.py",
+            "tests/test_mutation_gaps_trainers.py",
+            "tests/test_mutation_gaps_validator.py",
+        ),
     ),
     "lora_data": Target(
         ("trainers/lora_data.py",),
-        ("tests/test_mutation_gaps_trainers.py",),
+        ("tests/test_mutation_gaps_trainers.py", "tests/test_mutation_gaps_lora.py"),
     ),
     "metric": Target(
         ("trainers/metric.py", "trainers/childlike/features.py", "trainers/childlike/scorer.py"),
-        ("tests/test_metric.py", "tests/test_childlike.py"),
+        ("tests/test_metric.py", "tests/test_childlike.py", "tests/test_mutation_gaps_metric.py"),
     ),
 }
 
