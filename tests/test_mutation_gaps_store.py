@@ -243,7 +243,7 @@ def test_a_database_from_an_older_utta_is_named_with_the_fix(db: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store(db, readonly=True)
     assert f"the database {db} was written by an older utta" in str(caught.value)
-    assert "utta chat" in caught.value.fix
+    assert caught.value.fix.startswith("open it once with `utta chat`")
 
 
 @pytest.mark.parametrize("readonly", [False, True])
@@ -285,3 +285,38 @@ def test_a_database_on_a_read_only_file_system_is_read_but_not_opened_for_writin
                 folder.chmod(0o755)
                 for path in folder.iterdir():
                     path.chmod(0o644)
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_another_programs_database_is_named_when_its_tables_do_not_fit(
+    db: Path, readonly: bool
+) -> None:
+    """A SQLite file from another program with a ``_migrations`` table of its own."""
+    from transcripts.errors import StoreError
+    from transcripts.migrations import MIGRATIONS_TABLE
+
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"create table {MIGRATIONS_TABLE} (id integer, applied text)")
+    before = db.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Store(db, readonly=readonly)
+    assert f"the database {db} failed" in str(caught.value)
+    assert "--db" in caught.value.fix
+    tables = [row[0] for row in raw(db, "select name from sqlite_master where type = 'table'")]
+    assert tables == [MIGRATIONS_TABLE]  # nothing of ours was half-created in it
+    if readonly:
+        assert db.read_bytes() == before
+
+
+def test_the_empty_read_only_stand_in_lives_in_memory_and_serves_worker_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only commands run store calls in worker threads, as the chat does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    with Store(cwd / "absent.db", readonly=True) as store, ThreadPoolExecutor(1) as worker:
+        assert worker.submit(store.sessions).result() == []
+    assert list(cwd.iterdir()) == []  # not even a stray file named like ":memory:"
