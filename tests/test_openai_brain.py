@@ -274,3 +274,88 @@ def test_options_are_checked(request_) -> None:
         BrainSpec("x", "openai", {"model": "m", "max_tokens": "40", "max_retries": 0}), context
     )
     assert (brain.max_tokens, brain.max_retries) == (40, 0)
+
+
+def completion(model: str, prompt_tokens: int) -> dict:
+    """A non-streamed chat completion as OpenAI documents it (one token of reply)."""
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "um"},
+                "logprobs": None,
+                "finish_reason": "length",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": 1,
+            "total_tokens": prompt_tokens + 1,
+        },
+    }
+
+
+async def test_health_sends_one_request_of_the_personas_size(
+    httpserver: HTTPServer, request_, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    maya = request_.persona
+    model = {"id": FT_MODEL, "object": "model", "created": 1, "owned_by": "org"}
+    httpserver.expect_request(f"/v1/models/{FT_MODEL}", method="GET").respond_with_json(model)
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(completion(FT_MODEL, 900))
+    brain, _ = cloud_brain(httpserver, persona=maya)
+    health = await brain.health()
+    assert health.ok, health.detail
+    (sent, _), *_ = [entry for entry in httpserver.log if entry[0].path == CHAT]
+    body = sent.get_json()
+    system = body["messages"][0]
+    assert system["role"] == "system" and maya.name in system["content"]
+    assert body["messages"][1] == {"role": "user", "content": maya.examples[0].teacher}
+    assert body["max_completion_tokens"] == 1 and "stream" not in body  # cheap: one token
+
+
+async def test_a_persona_too_large_for_the_endpoint_is_refused_at_the_swap(
+    httpserver: HTTPServer, request_
+) -> None:
+    """A local OpenAI-compatible server with a short context refuses the persona's prompt."""
+    listing = {"object": "list", "data": [{"id": "small-ctx", "object": "model"}]}
+    httpserver.expect_request("/v1/models").respond_with_json(listing)
+    refusal = error_body(
+        "This model's maximum context length is 512 tokens. However, you requested 1601 tokens.",
+        "invalid_request_error",
+        None,
+    )
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(refusal, status=400)
+    brain = OpenAICompatBrain(
+        name="small", model="small-ctx", base_url=httpserver.url_for("/v1"),
+        persona=request_.persona, max_retries=0,
+    )  # fmt: skip
+    health = await brain.health()
+    assert not health.ok
+    assert f"cannot answer as {request_.persona.name}" in health.detail
+    assert "HTTP 400" in health.detail and "maximum context length is 512" in health.detail
+    assert "longer context" in health.detail  # the fix travels with the reason
+
+
+async def test_the_persona_check_explains_other_errors_as_any_request(
+    httpserver: HTTPServer, request_, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    model = {"id": FT_MODEL, "object": "model", "created": 1, "owned_by": "org"}
+    httpserver.expect_request(f"/v1/models/{FT_MODEL}", method="GET").respond_with_json(model)
+    denied = error_body("not allowed", "invalid_request_error", "model_not_allowed")
+    httpserver.expect_request(CHAT, method="POST").respond_with_json(denied, status=403)
+    brain, _ = cloud_brain(httpserver, persona=request_.persona)
+    health = await brain.health()
+    assert not health.ok and "may not use the model" in health.detail
+    assert "persona's size" not in health.detail
+
+
+def test_the_openai_kind_knows_its_persona(request_) -> None:
+    context = BrainContext(persona=request_.persona)
+    brain = create(BrainSpec("x", "openai", {"model": "m"}), context)
+    assert brain.persona is request_.persona

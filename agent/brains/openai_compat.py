@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     import httpx
     from openai import AsyncOpenAI
 
+    from personas.schema import Persona
+
 OPTIONS = (
     "model", "base_url", "temperature", "max_tokens", "timeout", "token_timeout",
     "connect_timeout", "max_retries",
@@ -56,6 +58,8 @@ OPTIONS = (
 DEFAULT_TEMPERATURE, DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT, DEFAULT_MAX_RETRIES = 0.7, 150, 30.0, 2
 DEFAULT_TOKEN_TIMEOUT, DEFAULT_CONNECT_TIMEOUT = 15.0, 5.0
 HEALTH_TIMEOUT = 10.0
+# The persona-size request makes a server read a whole persona prompt (seconds on a CPU server).
+PERSONA_CHECK_TIMEOUT = 60.0
 
 
 def sampling_options(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,6 +99,7 @@ class OpenAICompatBrain(Brain):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         description: str | None = None,
+        persona: Persona | None = None,
     ) -> None:
         if not model:
             raise BrainError("the openai brain needs a `model` option", fix="e.g. gpt-4o-mini")
@@ -107,6 +112,8 @@ class OpenAICompatBrain(Brain):
         self.connect_timeout = float(connect_timeout)
         self.max_retries = int(max_retries)
         self._http_client = http_client
+        self.persona = persona
+        """The persona the brain answers as; :meth:`health` checks a request of its size fits."""
         self._client: AsyncOpenAI | None = None
         self._key: str | None = None
         super().__init__(
@@ -150,11 +157,12 @@ class OpenAICompatBrain(Brain):
     def _api_key(self) -> str:
         return resolve_key(self.provider, self.base_url)
 
-    def _token_limit(self) -> dict[str, int]:
+    def _token_limit(self, tokens: int | None = None) -> dict[str, int]:
         # OpenAI's newer models accept only max_completion_tokens; other servers know max_tokens.
+        limit = self.max_tokens if tokens is None else tokens
         if urlsplit(self.base_url).hostname == "api.openai.com":
-            return {"max_completion_tokens": self.max_tokens}
-        return {"max_tokens": self.max_tokens}
+            return {"max_completion_tokens": limit}
+        return {"max_tokens": limit}
 
     # --- the Brain interface --------------------------------------------------------------
 
@@ -222,14 +230,20 @@ class OpenAICompatBrain(Brain):
         """Hook for subclasses that must prepare the server (e.g. load an adapter) first."""
 
     async def health(self) -> Health:
+        """The endpoint answers, has the model, and takes a request of the persona's size."""
         try:
             if self.is_local:
-                return await self._local_health()
-            client = self._get_client()
-            wait = min(self.timeout, HEALTH_TIMEOUT)
-            async with asyncio.timeout(wait):
-                await client.models.retrieve(self.model, timeout=wait)
-            return Health(ok=True, detail=f"{self.model} is available at {self.host}")
+                found = await self._local_health()
+                if not found.ok:
+                    return found
+            else:
+                client = self._get_client()
+                wait = min(self.timeout, HEALTH_TIMEOUT)
+                async with asyncio.timeout(wait):
+                    await client.models.retrieve(self.model, timeout=wait)
+                found = Health(ok=True, detail=f"{self.model} is available at {self.host}")
+            await self.fits_persona()
+            return found
         except BrainError as error:
             return Health(ok=False, detail=str(error))
         except TimeoutError:
@@ -241,6 +255,61 @@ class OpenAICompatBrain(Brain):
                 return Health(ok=False, detail=str(self.explain(error)))
             detail = f"health check failed: {error}"
             return Health(ok=False, detail=redact_secrets(detail, extra=[self._key]))
+
+    context_fix = (
+        "serve the model with a longer context, choose a model with one, or give the brain a "
+        "smaller `max_tokens`"
+    )
+    """What to do when the persona's prompt and a reply do not fit the served context."""
+
+    async def fits_persona(self) -> None:
+        """Send one request as large as the persona needs (a one-token reply, so it is cheap):
+        an endpoint whose context cannot hold it refuses it here, at the swap, rather than on the
+        trainee's first message. Raises :class:`BrainError`."""
+        if self.persona is None:
+            return
+        import openai
+
+        from agent.prompt import system_message
+        from agent.state import StudentState
+
+        persona = self.persona
+        messages = [
+            {"role": "system", "content": system_message(persona, StudentState.initial(persona))},
+            {"role": "user", "content": persona.examples[0].teacher},
+        ]
+        try:
+            response = await self._get_client().chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=0,
+                timeout=PERSONA_CHECK_TIMEOUT,
+                **self._token_limit(1),  # type: ignore[arg-type]
+            )
+        except openai.APIStatusError as error:
+            if error.status_code not in (400, 413, 422):
+                raise self.explain(error) from None
+            detail = redact_secrets(server_message(error), extra=[self._key])
+            raise BrainError(
+                f"{self.model} cannot answer as {persona.name}: {self._where()} refused a request "
+                f"of the persona's size (HTTP {error.status_code}: {detail})",
+                fix=self.context_fix,
+            ) from None
+        except openai.OpenAIError as error:
+            raise self.explain(error) from None
+        used = response.usage.prompt_tokens if response.usage else 0
+        limit = self._context_length()
+        if limit and used + self.max_tokens > limit:
+            raise BrainError(
+                f"{self.model} cannot answer as {persona.name}: the persona's prompt is {used} "
+                f"tokens and a reply may take {self.max_tokens}, over the served context of "
+                f"{limit} tokens",
+                fix=self.context_fix,
+            )
+
+    def _context_length(self) -> int | None:
+        """The served context in tokens, where the endpoint says it (OpenAI's does not)."""
+        return None
 
     async def _local_health(self) -> Health:
         from agent.serving import NotAnswering, list_models
@@ -382,7 +451,7 @@ def create(spec: BrainSpec, context: BrainContext) -> OpenAICompatBrain:
             f"brain '{spec.name}' needs a `model` option",
             fix="e.g. model: gpt-4o-mini, or a fine-tuned ft:gpt-4o-mini-2024-07-18:org::id",
         )
-    return OpenAICompatBrain(name=spec.name, model=str(model), **options)
+    return OpenAICompatBrain(name=spec.name, model=str(model), persona=context.persona, **options)
 
 
 KIND = BrainKind(

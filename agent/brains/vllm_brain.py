@@ -69,8 +69,6 @@ class VllmBrain(OpenAICompatBrain):
         self.adapter = adapter
         self.adapter_path = Path(adapter_path).expanduser() if adapter_path else None
         self.max_lora_rank = max_lora_rank
-        self.persona = persona
-        """The persona the brain answers as; its prompt size is checked by :meth:`health`."""
         self._served: list[dict[str, Any]] = []
         """The server's ``/v1/models`` entries, as last listed."""
         self._adapter_ready = False
@@ -81,6 +79,7 @@ class VllmBrain(OpenAICompatBrain):
             model=served,
             base_url=f"{self.server_url}/v1" if self.server_url else "http://127.0.0.1/v1",
             description=f"Fine-tuned brain: {what}, served by a local vLLM server.",
+            persona=persona,
             **sampling,
         )
 
@@ -102,6 +101,11 @@ class VllmBrain(OpenAICompatBrain):
         if not self._adapter_ready:
             await self.ensure_ready()
 
+    context_fix = (
+        "restart the server with a larger `--max-model-len` (up to the base's context), or give "
+        "the brain a smaller `max_tokens`"
+    )
+
     async def health(self) -> Health:
         """Ready (the adapter loaded), and the server takes a request of the persona's size: its
         system prompt, a teacher message and room for the brain's longest reply."""
@@ -113,48 +117,6 @@ class VllmBrain(OpenAICompatBrain):
         except Exception as error:  # health must never raise
             return Health(ok=False, detail=f"health check failed: {type(error).__name__}")
         return Health(ok=True, detail=detail)
-
-    async def fits_persona(self) -> None:
-        """Send one request as large as the persona needs (max_tokens 1, so it is cheap); a
-        server whose context cannot hold it refuses it here rather than on the first message."""
-        import openai
-
-        if self.persona is None:
-            return
-        from agent.prompt import system_message
-        from agent.state import StudentState
-
-        messages = [
-            {
-                "role": "system",
-                "content": system_message(self.persona, StudentState.initial(self.persona)),
-            },
-            {"role": "user", "content": self.persona.examples[0].teacher},
-        ]
-        try:
-            response = await self._get_client().chat.completions.create(
-                model=self.model, messages=messages, max_tokens=1, temperature=0, timeout=60.0
-            )
-        except openai.APIStatusError as error:
-            message = _error_message(error)
-            raise BrainError(
-                f"{self.model} cannot answer as {self.persona.name}: the server refused a request "
-                f"of the persona's size (HTTP {error.status_code}: {message})",
-                fix="restart the server with a larger `--max-model-len` (up to the base's "
-                "context), or use a base with a longer context",
-            ) from None
-        except openai.APIError:
-            raise self.not_answering() from None
-        used = response.usage.prompt_tokens if response.usage else 0
-        limit = self._context_length()
-        if limit and used + self.max_tokens > limit:
-            raise BrainError(
-                f"{self.model} cannot answer as {self.persona.name}: the persona's prompt is "
-                f"{used} tokens and a reply may take {self.max_tokens}, over the server's "
-                f"context of {limit} tokens",
-                fix="restart the server with a larger `--max-model-len`, or give the brain a "
-                "smaller `max_tokens`",
-            )
 
     def _context_length(self) -> int | None:
         """The served model's ``max_model_len`` (an adapter's, else its base's)."""
@@ -279,18 +241,6 @@ def create(spec: BrainSpec, context: BrainContext) -> VllmBrain:
         persona=context.persona,
         **options,
     )
-
-
-def _error_message(error: Any) -> str:
-    """The server's own words from an OpenAI-style error body, else its HTTP reason."""
-    body = getattr(error, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(body.get("message"), str):
-            return body["message"]
-    return str(getattr(error, "message", "")) or type(error).__name__
 
 
 KIND = BrainKind(
