@@ -18,7 +18,6 @@ The kill-and-resume test runs the real command line in a subprocess and kills it
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -183,8 +182,7 @@ def test_full_lifecycle_registers_the_brain_with_lineage(
     # What was checked, estimated, uploaded and asked for.
     assert "train.jsonl: 12 examples" in out and "validation.jsonl: 3 examples" in out
     assert "estimated cost: $" in out
-    if importlib.util.find_spec("trainers.metric"):
-        assert "authenticity of the training replies (trainers.metric): mean" in out
+    assert "authenticity of the training replies (trainers.metric): mean" in out
     assert [f["name"] for f in fake.files.values()] == ["train.jsonl", "validation.jsonl"]
     assert fake.files["file-0001"]["content"] == (data_dir / "train.jsonl").read_text()
     (body,) = fake.created
@@ -458,3 +456,30 @@ def test_the_key_and_the_endpoint_are_checked_before_any_data_is_prepared(
     err = capsys.readouterr().err
     assert "answered 404 to GET /fine_tuning/jobs" in err and "--base-url" in err
     assert fake.files == {} and Store().brains() == []
+
+
+def test_uploads_and_training_steps_show_progress_bars_unless_quiet(
+    fake: FakeOpenAI,
+    data_dir: Path,
+    utta_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The bars go to stderr (tqdm); the job's own status lines and events stay on stdout."""
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    assert main(train_args(fake, data_dir, "--yes")) == 0
+    out, err = capsys.readouterr()
+    assert "uploading train.jsonl" in err and "uploading validation.jsonl" in err
+    assert re.search(r"training: 100%.*30/30", err), err  # the metrics events' step/total_steps
+    assert "loss=0.420" in err  # the last train_loss as the bar's postfix
+    assert "Step 30/30" in out and "registered brain" in out
+    # The bar reads the file as it is sent: the upload is byte for byte the file.
+    assert fake.files["file-0001"]["content"] == (data_dir / "train.jsonl").read_text()
+
+    fake.release()
+    fake.jobs.clear()
+    fake.files.clear()
+    assert main(train_args(fake, data_dir, "--yes", "--quiet", "--name", "quiet-maya")) == 0
+    out, err = capsys.readouterr()
+    assert "uploading" not in err and "training:" not in err
+    assert "Step 30/30" in out and "registered brain 'quiet-maya'" in out

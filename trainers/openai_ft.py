@@ -265,12 +265,20 @@ def default_brain_name(store: Store, persona_id: str, suffix: str | None, job_id
 
 
 def launch(
-    request: FineTuneRequest, prepared: PreparedData, store: Store, client: OpenAI
+    request: FineTuneRequest,
+    prepared: PreparedData,
+    store: Store,
+    client: OpenAI,
+    *,
+    progress: bool = False,
 ) -> JobRow:
-    """Upload the files, start the job, and record it at once (before any watching)."""
-    training_file = upload(client, prepared.train, request.base_url)
+    """Upload the files (a bytes bar each when ``progress``), start the job, and record it at
+    once (before any watching)."""
+    training_file = upload(client, prepared.train, request.base_url, progress=progress)
     validation_file = (
-        upload(client, prepared.validation, request.base_url) if prepared.validation else None
+        upload(client, prepared.validation, request.base_url, progress=progress)
+        if prepared.validation
+        else None
     )
     job = create_job(
         client,

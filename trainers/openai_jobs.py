@@ -31,6 +31,7 @@ from agent.openai_errors import server_message
 from agent.secrets import redact_secrets
 from trainers.errors import TrainingError
 from trainers.lineage import build_lineage, dataset_lineage
+from trainers.openai_progress import StepBar, reading_with_bar
 from transcripts.jobs import TERMINAL_STATUSES, JobRow, update_job
 
 if TYPE_CHECKING:
@@ -124,12 +125,12 @@ def check_endpoint(client: OpenAI, base_url: str) -> None:
         raise explain(error, base_url, client) from None
 
 
-def upload(client: OpenAI, path: Path, base_url: str) -> str:
-    """Upload ``path`` for fine-tuning; return the file id."""
+def upload(client: OpenAI, path: Path, base_url: str, *, progress: bool = False) -> str:
+    """Upload ``path`` for fine-tuning (with a bytes bar when ``progress``); return the file id."""
     import openai
 
     try:
-        with path.open("rb") as handle:
+        with reading_with_bar(path, progress) as handle:
             uploaded = client.files.create(file=(path.name, handle), purpose="fine-tune")
     except openai.OpenAIError as error:
         raise explain(error, base_url, client) from None
@@ -191,8 +192,19 @@ class Watcher:
     sleep: Callable[[float], None] = time.sleep
     seen_events: set[str] = field(default_factory=set)
     metrics: dict[str, Any] = field(default_factory=dict)
+    progress: bool = False
+    """Show a bar over the job's training steps (from its metrics events)."""
+
+    def __post_init__(self) -> None:
+        self.steps = StepBar(self.progress, self.out)
 
     def run(self) -> JobRow:
+        try:
+            return self._poll()
+        finally:
+            self.steps.close()
+
+    def _poll(self) -> JobRow:
         import openai
 
         last_status: str | None = None
@@ -209,7 +221,9 @@ class Watcher:
                         fix=f"resume later with `utta train status {self.row.job_id}`",
                     ) from None
                 wait = min(60.0, self.interval * 2**failures)
-                self.out(f"  (could not poll {host_of(self.row.base_url)}; retrying in {wait:g} s)")
+                self.steps.write(
+                    f"  (could not poll {host_of(self.row.base_url)}; retrying in {wait:g} s)"
+                )
                 self.sleep(wait)
                 continue
             except openai.OpenAIError as error:
@@ -217,7 +231,7 @@ class Watcher:
             failures = 0
             if job.status != last_status:
                 last_status = job.status
-                self.out(status_line(job))
+                self.steps.write(status_line(job))
                 if job.status != self.row.status:
                     self.row = update_job(self.store, self.row.job_id, status=job.status)
             if job.status in TERMINAL_STATUSES:
@@ -232,11 +246,12 @@ class Watcher:
         for event in sorted(events, key=lambda e: e.created_at):
             if event.type == "metrics" and isinstance(event.data, dict):
                 self.metrics = dict(event.data)
+                self.steps.advance(self.metrics)
             if event.id in self.seen_events:
                 continue
             self.seen_events.add(event.id)
             level = "" if event.level == "info" else f"{event.level}: "
-            self.out(f"  {_clock(event.created_at)} {level}{event.message}")
+            self.steps.write(f"  {_clock(event.created_at)} {level}{event.message}")
 
     def finish(self, job: FineTuningJob) -> JobRow:
         """Record a finished job; on success register its model as an ``openai`` brain."""
@@ -250,13 +265,13 @@ class Watcher:
             hyperparameters=job_hyperparameters(job) or self.row.hyperparameters,
         )
         if job.status == "succeeded" and job.fine_tuned_model:
-            register_brain(self.store, self.row, job, self.result_metrics(job), self.out)
+            register_brain(self.store, self.row, job, self.result_metrics(job), self.steps.write)
         elif job.status == "failed":
             detail = error or "the provider gave no reason"
             code = f" [{job.error.code}]" if job.error and job.error.code else ""
-            self.out(f"job {job.id} failed{code}: {detail}")
+            self.steps.write(f"job {job.id} failed{code}: {detail}")
         elif job.status == "cancelled":
-            self.out(f"job {job.id} was cancelled; no brain was registered")
+            self.steps.write(f"job {job.id} was cancelled; no brain was registered")
         return self.row
 
     def result_metrics(self, job: FineTuningJob) -> dict[str, Any]:

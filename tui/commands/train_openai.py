@@ -102,6 +102,9 @@ def _poll_interval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll-interval", type=float, default=10.0, metavar="S", help="seconds between polls"
     )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars (upload, training steps)"
+    )
 
 
 def _store() -> Store:
@@ -193,7 +196,7 @@ def train_openai(args: argparse.Namespace) -> int:
         )
     _confirm(prepared, args.yes)
     try:
-        row = launch(request, prepared, store, client)
+        row = launch(request, prepared, store, client, progress=not args.quiet)
     except TrainingError as error:
         raise CommandError(str(error)) from None
     print(
@@ -202,7 +205,7 @@ def train_openai(args: argparse.Namespace) -> int:
     )
     if args.detach:
         return 0
-    return _watch(store, row, client, args.poll_interval)
+    return _watch(store, row, client, args.poll_interval, progress=not args.quiet)
 
 
 def _require_persona(persona_id: str) -> None:
@@ -238,11 +241,13 @@ def _confirm(prepared: PreparedData, yes: bool) -> None:
         raise CommandError("not started; nothing was uploaded", code=1)
 
 
-def _watch(store: Store, row: JobRow, client: OpenAI, interval: float) -> int:
+def _watch(
+    store: Store, row: JobRow, client: OpenAI, interval: float, *, progress: bool = False
+) -> int:
     from trainers.openai_jobs import TrainingError, Watcher, host_of
 
     try:
-        row = Watcher(client, store, row, interval=interval).run()
+        row = Watcher(client, store, row, interval=interval, progress=progress).run()
     except KeyboardInterrupt:
         print(
             f"\nstopped watching; job {row.job_id} keeps running on {host_of(row.base_url)} — "
@@ -267,7 +272,7 @@ def job_status(args: argparse.Namespace) -> int:
             row = get_job(store, args.job_id)
         except UnknownJob as error:
             raise CommandError(str(error)) from None
-        return _resume_or_describe(store, row, args.poll_interval)
+        return _resume_or_describe(store, row, args.poll_interval, progress=not args.quiet)
     jobs = list_jobs(store)
     if not jobs:
         print("no fine-tuning jobs recorded — start one with `utta train openai --persona ID "
@@ -284,18 +289,20 @@ def job_status(args: argparse.Namespace) -> int:
     if others:
         _print_jobs(others, title="other jobs")
         print()
-    return _resume_or_describe(store, newest, args.poll_interval)
+    return _resume_or_describe(store, newest, args.poll_interval, progress=not args.quiet)
 
 
 def _needs_watching(row: JobRow, registered: set[str]) -> bool:
     return not row.finished or (row.status == "succeeded" and row.brain_name not in registered)
 
 
-def _resume_or_describe(store: Store, row: JobRow, interval: float) -> int:
+def _resume_or_describe(
+    store: Store, row: JobRow, interval: float, *, progress: bool = False
+) -> int:
     registered = {brain.name for brain in store.brains()}
     if _needs_watching(row, registered):
         print(f"resuming job {row.job_id} ({row.status}) on {row.base_url}")
-        return _watch(store, row, _client(row.base_url), interval)
+        return _watch(store, row, _client(row.base_url), interval, progress=progress)
     _describe(row, row.brain_name in registered)
     return 0 if row.status == "succeeded" else 1
 
