@@ -172,6 +172,36 @@ def test_a_frustrated_child_says_how_it_feels(maya: Persona) -> None:
     assert brain.choose(BrainRequest(maya, calm, [], "Okay.")) not in feeling
 
 
+@pytest.mark.parametrize("message", ["How are you?", "Are you okay?", "What's wrong?"])
+def test_asked_how_it_feels_the_child_answers_with_its_mood(maya: Persona, message: str) -> None:
+    """Small talk follows the mood too: asked how it is, a frustrated child says it is hard, a
+    bored one that it is bored, and a child in an ok mood says neither."""
+    brain = OfflineBrain(maya)
+    hard = {"its hard", "no its hard", "kinda", "not really", "sad"}
+    bored = {"bored", "im bored", "kinda bored", "can we stop"}
+
+    def answer(mood: str) -> str:
+        state = replace(StudentState.initial(maya), mood=mood)
+        return brain.choose(BrainRequest(maya, state, [], message))
+
+    assert answer("frustrated") in hard
+    assert answer("bored") in bored
+    assert answer("ok") not in hard | bored
+
+
+def test_small_talk_never_repeats_a_recent_reply(maya: Persona) -> None:
+    """The small-talk safeguard: asked the same personal question again, the child answers
+    another way (and a bare "ok" once it has nothing new)."""
+    brain = OfflineBrain(maya)
+    for message in ["What's your name?", "How old are you?", "Hi!"]:
+        history: list[tuple[str, str]] = []
+        for _ in range(3):
+            reply = brain.choose(request_for(maya, message, history))
+            recent = [student for _, student in history]
+            assert not is_repeat(reply, recent), (message, reply, recent)
+            history.append((message, reply))
+
+
 def test_telling_twice_frustrates_the_child(maya: Persona) -> None:
     state = StudentState.initial(maya)
     state = state.after_teacher(maya, "52 - 27: you have to borrow.")

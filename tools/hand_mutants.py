@@ -1,4 +1,4 @@
-"""Hand-made mutants: one behaviour-level break per known weakness, and the tests that must catch it.
+"""Hand-made mutants: one behaviour-level break per known weakness, and the tests that catch it.
 
 mutmut (tools/mutate.py) makes small syntactic mutants by the thousand; the weaknesses of issue 13
 were found with hand-made ones (drop the store's own redaction, skip a withdraw, train on padding).
@@ -49,6 +49,7 @@ _FIELDS = {"id", "weakness", "file", "old", "new", "tests"}
 # pytest's exit codes (pytest.ExitCode): 1 tests failed, 2 interrupted (a collection error),
 # 3 internal error, 4 usage error (a node id that is not found), 5 no tests collected.
 _FAILED, _NOT_FOUND, _NONE_COLLECTED = 1, 4, 5
+_COLLECTION_ERROR = re.compile(r"^_+ ERROR collecting ", re.MULTILINE)
 _FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
@@ -114,12 +115,7 @@ def load(path: Path) -> tuple[tuple[str, ...], list[Mutant]]:
         for key in ("weakness", "file", "old", "new"):
             if not isinstance(entry[key], str) or (key != "new" and not entry[key].strip()):
                 raise DataError(f"{where}: {key} must be a non-empty string")
-        mutants.append(
-            Mutant(
-                entry["id"], entry["weakness"], entry["file"], entry["old"], entry["new"],
-                tuple(tests),
-            )  # fmt: skip
-        )
+        mutants.append(Mutant(**{**entry, "tests": tuple(tests)}))
     if not mutants:
         raise DataError(f"{path}: no [[mutant]] entries")
     return tuple(copy), mutants
@@ -166,7 +162,9 @@ def _env(copy: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(copy)}
 
 
-def _pytest(copy: Path, tests: Sequence[str], timeout: float, *, stop_first: bool) -> tuple[int, str]:
+def _pytest(
+    copy: Path, tests: Sequence[str], timeout: float, *, stop_first: bool
+) -> tuple[int, str]:
     """pytest's exit code and output for ``tests`` run in ``copy`` (124 on timeout)."""
     command = [sys.executable, *PYTEST, *(["-x"] if stop_first else []), *tests]
     try:
@@ -222,7 +220,7 @@ def _baseline(config: Config, mutants: list[Mutant]) -> dict[str, Verdict]:
     failed: dict[str, Verdict] = {}
     for mutant in mutants:  # find out which entries are not green
         code, output = _pytest(copy, mutant.tests, config.timeout, stop_first=False)
-        if code in (_NOT_FOUND, _NONE_COLLECTED):
+        if _not_collected(code, output):
             failed[mutant.id] = _verdict(
                 mutant, "broken", f"a named test is not collected (renamed?): {_tail(output, 2)}"
             )
@@ -231,6 +229,12 @@ def _baseline(config: Config, mutants: list[Mutant]) -> dict[str, Verdict]:
                 mutant, "not green", f"fails without the mutant (exit {code}): {_tail(output)}"
             )
     return failed
+
+
+def _not_collected(code: int, output: str) -> bool:
+    """A named test is missing (pytest also exits 4 when the test's module fails to import:
+    that is a collection error, not a missing test)."""
+    return code in (_NOT_FOUND, _NONE_COLLECTED) and not _COLLECTION_ERROR.search(output)
 
 
 def _verdict(mutant: Mutant, status: str, detail: str) -> Verdict:
@@ -244,12 +248,10 @@ def run_mutant(config: Config, mutant: Mutant, changed: str, *, keep: bool) -> V
     code, output = _pytest(copy, mutant.tests, config.timeout, stop_first=True)
     if code == _FAILED or code == 124:
         failing = _FAILED_LINE.findall(output)
-        verdict = _verdict(
-            mutant, "killed", f"by {failing[0]}" if failing else _tail(output, 1)
-        )
+        verdict = _verdict(mutant, "killed", f"by {failing[0]}" if failing else _tail(output, 1))
     elif code == 0:
         verdict = _verdict(mutant, "survived", "every named test passed on the mutant")
-    elif code in (_NOT_FOUND, _NONE_COLLECTED):
+    elif _not_collected(code, output):
         verdict = _verdict(mutant, "broken", f"a named test is not collected: {_tail(output, 2)}")
     else:
         verdict = _verdict(
