@@ -122,7 +122,8 @@ def test_the_computed_answer_never_repeats_a_recent_reply(maya: Persona) -> None
 
 
 def test_an_example_reply_never_repeats_a_recent_reply(maya: Persona) -> None:
-    """The ranking's safeguard: the best example is skipped when it was said just now."""
+    """The own-line safeguard: asked about the child's life, the closest approved line is skipped
+    when it was said just now."""
     approved = [("do you like volcanoes and lava", "lava is so hot it melts rocks")]
     brain = OfflineBrain(maya, approved)
     first = brain.choose(request_for(maya, "Do you like volcanoes?", []))
@@ -132,6 +133,27 @@ def test_an_example_reply_never_repeats_a_recent_reply(maya: Persona) -> None:
     )
     assert again != first
     assert again.strip()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How do volcanoes make lava?",  # the same words as the example: the same-question path
+        "Why do volcanoes make hot lava?",  # reworded: the ranked examples
+    ],
+)
+def test_a_lesson_example_never_repeats_a_recent_reply(maya: Persona, message: str) -> None:
+    """The same-question and ranking safeguards, each alone: a lesson question (no small talk)
+    answered from the examples gets the next best line when the best was said just now."""
+    approved = [
+        ("how do volcanoes make lava", "lava is so hot it melts rocks"),
+        ("how do volcanoes make lava", "the inside of the earth is hot"),
+    ]
+    brain = OfflineBrain(maya, approved)
+    first = brain.choose(request_for(maya, message, []))
+    assert first == "lava is so hot it melts rocks"
+    again = brain.choose(request_for(maya, message, [(message, first)]))
+    assert again == "the inside of the earth is hot"
 
 
 def test_a_statement_with_nothing_fitting_is_acknowledged(maya: Persona) -> None:
