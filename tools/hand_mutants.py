@@ -50,7 +50,8 @@ _FIELDS = {"id", "weakness", "file", "old", "new", "tests"}
 # 3 internal error, 4 usage error (a node id that is not found), 5 no tests collected.
 _FAILED, _NOT_FOUND, _NONE_COLLECTED = 1, 4, 5
 _COLLECTION_ERROR = re.compile(r"^_+ ERROR collecting ", re.MULTILINE)
-_FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+# "FAILED tests/x.py::test_y[case] - why": the test, without its parameters (they may hold spaces)
+_FAILED_LINE = re.compile(r"^(?:FAILED|ERROR) (\S+?\.py::[^\s\[]+)", re.MULTILINE)
 
 
 class DataError(ValueError):
