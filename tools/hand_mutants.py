@@ -332,7 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     build = (args.build or root / "build" / "hand_mutants").resolve()
     config = Config(root, build, copy, args.timeout)
-    verdicts = run(config, selected, keep=args.keep)
+    try:
+        verdicts = run(config, selected, keep=args.keep)
+    except RuntimeError as error:  # the copy does not shadow the installed project
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(table(verdicts, markdown=args.markdown))
     print(summary(verdicts))
     build.mkdir(parents=True, exist_ok=True)
