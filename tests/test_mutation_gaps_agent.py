@@ -122,7 +122,8 @@ def test_the_computed_answer_never_repeats_a_recent_reply(maya: Persona) -> None
 
 
 def test_an_example_reply_never_repeats_a_recent_reply(maya: Persona) -> None:
-    """The ranking's safeguard: the best example is skipped when it was said just now."""
+    """The own-line safeguard: asked about the child's life, the closest approved line is skipped
+    when it was said just now."""
     approved = [("do you like volcanoes and lava", "lava is so hot it melts rocks")]
     brain = OfflineBrain(maya, approved)
     first = brain.choose(request_for(maya, "Do you like volcanoes?", []))
@@ -132,6 +133,27 @@ def test_an_example_reply_never_repeats_a_recent_reply(maya: Persona) -> None:
     )
     assert again != first
     assert again.strip()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How do volcanoes make lava?",  # the same words as the example: the same-question path
+        "Why do volcanoes make hot lava?",  # reworded: the ranked examples
+    ],
+)
+def test_a_lesson_example_never_repeats_a_recent_reply(maya: Persona, message: str) -> None:
+    """The same-question and ranking safeguards, each alone: a lesson question (no small talk)
+    answered from the examples gets the next best line when the best was said just now."""
+    approved = [
+        ("how do volcanoes make lava", "lava is so hot it melts rocks"),
+        ("how do volcanoes make lava", "the inside of the earth is hot"),
+    ]
+    brain = OfflineBrain(maya, approved)
+    first = brain.choose(request_for(maya, message, []))
+    assert first == "lava is so hot it melts rocks"
+    again = brain.choose(request_for(maya, message, [(message, first)]))
+    assert again == "the inside of the earth is hot"
 
 
 def test_a_statement_with_nothing_fitting_is_acknowledged(maya: Persona) -> None:
@@ -170,6 +192,36 @@ def test_a_frustrated_child_says_how_it_feels(maya: Persona) -> None:
     assert brain.choose(BrainRequest(maya, frustrated, [], "Okay.")) in feeling
     calm = replace(frustrated, mood="ok")
     assert brain.choose(BrainRequest(maya, calm, [], "Okay.")) not in feeling
+
+
+@pytest.mark.parametrize("message", ["How are you?", "Are you okay?", "What's wrong?"])
+def test_asked_how_it_feels_the_child_answers_with_its_mood(maya: Persona, message: str) -> None:
+    """Small talk follows the mood too: asked how it is, a frustrated child says it is hard, a
+    bored one that it is bored, and a child in an ok mood says neither."""
+    brain = OfflineBrain(maya)
+    hard = {"its hard", "no its hard", "kinda", "not really", "sad"}
+    bored = {"bored", "im bored", "kinda bored", "can we stop"}
+
+    def answer(mood: str) -> str:
+        state = replace(StudentState.initial(maya), mood=mood)
+        return brain.choose(BrainRequest(maya, state, [], message))
+
+    assert answer("frustrated") in hard
+    assert answer("bored") in bored
+    assert answer("ok") not in hard | bored
+
+
+def test_small_talk_never_repeats_a_recent_reply(maya: Persona) -> None:
+    """The small-talk safeguard: asked the same personal question again, the child answers
+    another way (and a bare "ok" once it has nothing new)."""
+    brain = OfflineBrain(maya)
+    for message in ["What's your name?", "How old are you?", "Hi!"]:
+        history: list[tuple[str, str]] = []
+        for _ in range(3):
+            reply = brain.choose(request_for(maya, message, history))
+            recent = [student for _, student in history]
+            assert not is_repeat(reply, recent), (message, reply, recent)
+            history.append((message, reply))
 
 
 def test_telling_twice_frustrates_the_child(maya: Persona) -> None:

@@ -261,6 +261,35 @@ def test_multi_reply_rows_train_on_the_last_reply_only_when_asked(chat_tokenizer
         assert trained_text(chat_tokenizer, kept[1]) == ["um 35?<|end|>"]
 
 
+@pytest.mark.parametrize(
+    ("train_on", "expected"),
+    [
+        (None, ["7 take away 2 is 5<|end|>"]),  # the default: the last reply
+        ("last", ["7 take away 2 is 5<|end|>"]),
+        ("all", ["um 35?<|end|>", "7 take away 2 is 5<|end|>"]),
+    ],
+)
+def test_the_trainer_passes_train_on_to_the_data(
+    chat_tokenizer, tmp_path: Path, train_on: str | None, expected: list[str]
+) -> None:
+    """The config's ``train_on`` decides the labels of both splits (the trainer's tokenizing
+    step, run without a model)."""
+    from trainers.lora import _tokenize
+    from trainers.lora_config import LoraTrainingConfig
+    from trainers.lora_data import ChatData
+
+    chosen = {"train_on": train_on} if train_on else {}
+    config = LoraTrainingConfig(
+        base="tiny", persona="maya", output_dir=tmp_path, max_seq_len=512, **chosen
+    )
+    data = ChatData.from_rows([{"messages": TWO_REPLIES}], [{"messages": TWO_REPLIES}])
+    train, validation = _tokenize(chat_tokenizer, data, config)
+    assert [trained_text(chat_tokenizer, row) for row in (*train, *validation)] == [
+        expected,
+        expected,
+    ]
+
+
 def test_a_row_that_does_not_fit_is_named_by_its_line(chat_tokenizer) -> None:
     """A row is never cut inside a message: one too long even without its earlier exchanges is
     a bad row named by its line in the source file, not a silently truncated one."""
