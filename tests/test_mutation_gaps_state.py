@@ -64,8 +64,6 @@ def ava() -> Persona:
     return PersonaLibrary().get("ava")
 
 
-
-
 # --- posing a problem is a question, not a teaching move ------------------------------------
 
 
@@ -84,7 +82,11 @@ def ava() -> Persona:
         (["What is 52 - 27?"], "What is 43 - 18?", "counter_example"),
         (["What is 52 - 27?", "Let's use the blocks."], "What is 43 - 18?", "counter_example"),
         # a one-sentence story problem
-        (["What is 52 - 27?"], "Maya has 61 stickers and gives 25 away, how many are left?", "concrete_model"),
+        (
+            ["What is 52 - 27?"],
+            "Maya has 61 stickers and gives 25 away, how many are left?",
+            "concrete_model",
+        ),
     ],
 )
 def test_posing_a_problem_is_a_question_not_a_teaching_move(
@@ -129,6 +131,14 @@ def test_a_case_put_up_against_the_answer_counts_as_a_teaching_move(
     assert state.misconceptions["digits-face-value"].effective_moves == 1
 
 
+def test_a_worded_case_against_the_childs_answer_counts_as_a_counter_example(monkeypatch, ava):
+    teacher = Teacher(monkeypatch, ava)
+    assert teacher.says("Which is worth more, a nickel or a dime?").answer.value == "nickel"
+    state = teacher.says("Is a nickel worth more than a dime?", "counter_example")
+    assert state.last_move.kind == "counter_example" and state.last_move.counted
+    assert state.misconceptions["bigger-coin-worth-more"].effective_moves == 1
+
+
 def test_a_story_problem_with_something_to_do_counts_as_a_move(monkeypatch, maya):
     teacher = Teacher(monkeypatch, maya)
     teacher.says("What is 52 - 27?")
@@ -159,11 +169,18 @@ def test_stating_the_right_answer_is_telling_even_when_the_recognizer_is_unsure(
     assert state.holds("smaller-from-larger")
 
 
-def test_stating_a_worded_answer_is_telling(monkeypatch, leo):
+@pytest.mark.parametrize(
+    ("problem", "told"),
+    [
+        ("What is moving in the sky, the sun or the earth?", "The Earth spins."),
+        ("Which falls faster, a heavy ball or a light ball?", "They land at the same time."),
+    ],
+)
+def test_stating_a_worded_answer_is_telling(monkeypatch, leo, problem, told):
     teacher = Teacher(monkeypatch, leo)
-    asked = teacher.says("What is moving in the sky, the sun or the earth?")
-    assert (asked.answer.value, asked.answer.correct_value) == ("the sun moves", "the earth spins")
-    state = teacher.says("The Earth spins.", "concrete_model", 0.9)
+    asked = teacher.says(problem)
+    assert asked.answer.held and asked.answer.correct_value.lower() in told.lower()
+    state = teacher.says(told, "concrete_model", 0.9)
     assert state.last_move.kind == "telling" and state.last_move.effect == "ineffective"
 
 
@@ -245,14 +262,17 @@ def test_a_remark_the_recognizer_did_not_read_as_teaching_keeps_its_kind(monkeyp
 # --- what counted and why -------------------------------------------------------------------
 
 
+EFFECTIVE = "concrete_model is an effective move for smaller-from-larger"
+
+
 @pytest.mark.parametrize(
     ("kind", "confidence", "counted", "reason", "effect"),
     [
-        ("concrete_model", 0.9, True, "concrete_model is an effective move for", "effective"),
-        ("concrete_model", MIN_MOVE_CONFIDENCE, True, "concrete_model is an effective move for", "effective"),
+        ("concrete_model", 0.9, True, EFFECTIVE, "effective"),
+        ("concrete_model", MIN_MOVE_CONFIDENCE, True, EFFECTIVE, "effective"),  # just sure enough
         ("concrete_model", 0.2, False, "not sure what the message does", None),
-        ("telling", 0.9, True, "telling does not change", "ineffective"),
-        ("praise", 0.9, False, "praise is not a teaching move for", None),
+        ("telling", 0.9, True, "telling does not change smaller-from-larger", "ineffective"),
+        ("praise", 0.9, False, "praise is not a teaching move for smaller-from-larger", None),
     ],
 )
 def test_the_last_move_says_whether_it_counted_and_why(
@@ -262,13 +282,13 @@ def test_the_last_move_says_whether_it_counted_and_why(
     teacher.says("What is 52 - 27?")
     state = teacher.says("Let's use the blocks.", kind, confidence)
     topic = "smaller-from-larger"
-    target = f"{reason} {topic} ({WHY})" if reason.endswith("for") or "change" in reason else None
-    assert state.last_move == LastMove(topic, kind, counted, target or f"{reason} ({WHY})", effect)
+    assert state.last_move == LastMove(topic, kind, counted, f"{reason} ({WHY})", effect)
     entry = state.misconceptions[topic]
     assert (entry.effective_moves, entry.ineffective_moves) == (
         int(effect == "effective"),
         int(effect == "ineffective"),
     )
+    assert entry.held
 
 
 def test_moves_after_a_misconception_resolves_no_longer_count(monkeypatch, maya):
@@ -378,7 +398,11 @@ def test_no_realization_when_the_last_problem_was_about_something_else(monkeypat
         (None, "Let's think about place value.", "digits-face-value"),
         (None, "Look at these stones.", None),  # "ones" inside a word is no trigger
         # more triggers of one topic than another: the leader
-        (None, "Let's think about place value and each digit when we subtract.", "digits-face-value"),
+        (
+            None,
+            "Let's think about place value and each digit when we subtract.",
+            "digits-face-value",
+        ),
         # later: one trigger of another topic does not switch, two do
         ("What is 52 - 27?", "Let's think about place value.", "smaller-from-larger"),
         ("What is 52 - 27?", "Let's think about place value and each digit.", "digits-face-value"),
