@@ -110,7 +110,7 @@ def test_posing_a_problem_is_a_question_not_a_teaching_move(
     [
         ("Is 98 bigger than 100?", "counter_example"),  # a case against the "98" it said
         ("Check: is 97 bigger than 103?", "counter_example"),  # put up to be checked
-        ("Here are two numbers. Is 97 bigger than 103?", "counter_example"),
+        ("Now look. Which is bigger, 97 or 103?", "counter_example"),  # with something to do
         # a story problem with something to do is an activity, not a posed problem
         ("Take 97 sticks and 103 sticks, which pile is bigger?", "concrete_model"),
     ],
@@ -139,6 +139,14 @@ def test_a_worded_case_against_the_childs_answer_counts_as_a_counter_example(mon
     assert state.misconceptions["bigger-coin-worth-more"].effective_moves == 1
 
 
+def test_a_problem_the_child_can_only_guess_at_is_not_one_of_its_topics_problems(monkeypatch, maya):
+    teacher = Teacher(monkeypatch, maya)
+    teacher.says("What is 52 - 27?")
+    state = teacher.says("What is 6 x 7?", "counter_example")
+    assert state.answer.mode == "guess"
+    assert state.last_move.kind == "counter_example" and state.last_move.counted
+
+
 def test_a_story_problem_with_something_to_do_counts_as_a_move(monkeypatch, maya):
     teacher = Teacher(monkeypatch, maya)
     teacher.says("What is 52 - 27?")
@@ -150,13 +158,18 @@ def test_a_story_problem_with_something_to_do_counts_as_a_move(monkeypatch, maya
 # --- stating the answer is telling ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("confidence", [0.2, 0.9])
-def test_stating_the_right_answer_is_telling_even_when_the_recognizer_is_unsure(
-    monkeypatch, maya, confidence
-):
+@pytest.mark.parametrize(
+    ("told", "confidence"),
+    [
+        ("The answer is 25.", 0.9),
+        ("The answer is 25.", 0.2),  # even when the recognizer is unsure
+        ("The answer is \u201825\u2019.", 0.9),  # quoted with a phone's curly quotes
+    ],
+)
+def test_stating_the_right_answer_is_telling(monkeypatch, maya, told, confidence):
     teacher = Teacher(monkeypatch, maya)
     teacher.says("What is 52 - 27?")
-    state = teacher.says("The answer is 25.", "concrete_model", confidence)
+    state = teacher.says(told, "concrete_model", confidence)
     assert state.last_move == LastMove(
         "smaller-from-larger",
         "telling",
@@ -471,6 +484,21 @@ def test_a_problem_two_misconceptions_could_answer_goes_to_the_one_under_discuss
     assert state.answer.misconception == "smaller-from-larger"
 
 
+def test_a_persona_without_misconceptions_has_no_topic_and_counts_nothing(monkeypatch, maya):
+    """The schema allows a child with only known facts: the state must still work."""
+    data = maya.model_dump()
+    for topic in data["knowledge"]:
+        topic["misconceptions"] = []
+    facts = [e for e in data["examples"] if not e["misconception"]]
+    data["examples"] = (facts * 2)[:25]
+    persona = Persona.model_validate(data)
+    teacher = Teacher(monkeypatch, persona)
+    state = teacher.says("Let's use blocks for place value.", "concrete_model")
+    assert state.active is None and state.misconceptions == {}
+    assert state.last_move == LastMove(None, "concrete_model", False, WHY)
+    assert teacher.says("What is 12 - 5?").answer.value == "7"
+
+
 # --- the state as sentences for a language-model brain --------------------------------------
 
 
@@ -558,7 +586,10 @@ def test_describe_a_why_question_asks_for_the_childs_own_explanation(monkeypatch
 def test_describe_a_problem_the_child_cannot_answer(monkeypatch, maya):
     state = Teacher(monkeypatch, maya).says("What is 1000000 - 1?")
     assert state.answer.value is None
-    assert "You do not know the answer to this; say so or guess, briefly." in state.describe(maya)
+    assert state.describe(maya).endswith(
+        " You do not know the answer to this; say so or guess, briefly."
+        " Never repeat one of your last five replies word for word."
+    )
 
 
 # --- stored and restored --------------------------------------------------------------------
