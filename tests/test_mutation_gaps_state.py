@@ -50,14 +50,14 @@ class Teacher:
         return self.state
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def leo() -> Persona:
     from personas import PersonaLibrary
 
     return PersonaLibrary().get("leo")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ava() -> Persona:
     from personas import PersonaLibrary
 
