@@ -99,7 +99,9 @@ def test_every_kind_of_bad_turn_is_named_with_its_turn_and_left_out(
     store.add_turn(session, "teacher", "   ")  # 7: empty
     store.add_turn(session, "student", "what?")  # 8
     store.add_turn(session, "teacher", "Show me with blocks.")  # 9
-    store.add_turn(session, "student", "ok")  # 10
+    store.add_turn(session, "student", "  ")  # 10: empty
+    store.add_turn(session, "teacher", "Show me with blocks.")  # 11
+    store.add_turn(session, "student", "ok")  # 12
 
     dataset = build_dataset(store, every_reply("maya"))
 
@@ -108,12 +110,16 @@ def test_every_kind_of_bad_turn_is_named_with_its_turn_and_left_out(
         (session, 0),
         (session, 4),
         (session, 7),
+        (session, 10),
     ]
     reasons = [p.reason for p in dataset.problems]
     assert reasons[0] == "teacher message has no student reply (two teacher turns in a row)"
     assert reasons[1].startswith("student_state cannot be read (AttributeError: ")
     assert reasons[2] == "teacher message is empty"
-    assert dataset.manifest["counts"]["bad"] == 3
+    assert reasons[3] == "student reply is empty"
+    assert [row["turn_idx"] for row in dataset.rows] == [2, 6, 12]
+    assert {row["session_id"] for row in dataset.rows} == {session}
+    assert dataset.manifest["counts"]["bad"] == 4
     assert dataset.manifest["bad_rows"] == [p.to_dict() for p in dataset.problems]
     assert not dataset.bad_rows_accepted
     # the bad exchanges are not context for the good ones either
@@ -140,6 +146,26 @@ def test_a_bad_state_of_the_wrong_shape_is_named_by_its_error_type(
     assert dataset.problems[0].reason.startswith("student_state cannot be read (TypeError: ")
 
 
+def test_an_unknown_persona_is_one_bad_row_per_session_even_with_examples(store: Store) -> None:
+    sessions = []
+    for _ in range(2):
+        session = store.start_session("zed", "sam", "offline")
+        store.add_turn(session, "teacher", "Hi")
+        store.add_turn(session, "student", "hi")
+        sessions.append(session)
+
+    dataset = build_dataset(store, Selection("zed"))  # the default selection asks for examples
+
+    assert dataset.rows == [] and dataset.persona_prompt == ""
+    assert [p.session_id for p in dataset.problems] == sessions
+    assert {p.turn_idx for p in dataset.problems} == {None}
+    assert dataset.problems[0].reason.startswith(
+        "persona 'zed' is not known to the persona library: "
+    )
+    with pytest.raises(BadRows):
+        dataset.raise_if_bad()  # refusing is the default
+
+
 # --- which replies are targets ------------------------------------------------------------------
 
 
@@ -164,11 +190,36 @@ def test_ratings_from_4_up_approve_a_reply_whoever_wrote_it(store: Store, maya: 
 
     assert replies(dataset.rows) == ["11", "12", "10 20 30", "5 10 15"]
     assert dataset.manifest["counts"]["targets"] == {"approved": 3, "rewritten": 1}
-    assert dataset.manifest["dropped_counts"] == {
-        "unreviewed reply, not a target with --targets approved": 2
-    }
+    assert dataset.manifest["dropped"] == [
+        {
+            "session_id": session.id,
+            "turn_idx": idx,
+            "reason": "unreviewed reply, not a target with --targets approved",
+        }
+        for idx in (1, 7)
+    ]
+    # a reply that is no target is still context, with every exchange before it
+    last = [m["content"] for m in dataset.rows[-1]["messages"][1:]]
+    assert last[::2] == [
+        "What is 3 + 7?",
+        "What is 4 + 7?",
+        "What is 5 + 7?",
+        "And 9 + 9?",
+        "Count by tens.",
+        "Count by fives.",
+    ]
     unflagged = build_dataset(store, Selection("maya", targets="unflagged", examples=False))
     assert replies(unflagged.rows) == ["10", "11", "12", "18", "10 20 30", "5 10 15"]
+
+
+def test_a_flagged_reply_is_dropped_by_session_and_turn(store: Store, maya: Persona) -> None:
+    Session(store, maya).say("What is 6 + 7?", "13")
+    session = Session(store, maya)
+    store.add_feedback(session.say("What is 52 - 27?", "As an AI, 25."), flagged=True)
+    dataset = build_dataset(store, every_reply("maya"))
+    assert dataset.manifest["dropped"] == [
+        {"session_id": session.id, "turn_idx": 1, "reason": "flagged without rewrite"}
+    ]
 
 
 # --- the persona's example rows -----------------------------------------------------------------
@@ -198,15 +249,15 @@ def test_example_rows_are_trimmed_scrubbed_and_numbered(store: Store, tmp_path: 
 
     assert len(dataset.rows) == len(maya.examples)
     first = dataset.rows[0]
-    assert [m["content"] for m in first["messages"][1:]] == [
-        "Hi Maya, I am Ms [redacted]!",
-        "hi [redacted]",
+    opening = StudentState.initial(maya).describe(maya)
+    assert first["messages"] == [
+        {"role": "system", "content": f"{persona_prompt(maya)}\n{opening}"},
+        {"role": "user", "content": "Hi Maya, I am Ms [redacted]!"},
+        {"role": "assistant", "content": "hi [redacted]"},
     ]
     assert [row["turn_idx"] for row in dataset.rows] == list(range(len(maya.examples)))
     assert {row["session_id"] for row in dataset.rows} == {0}
-    opening = StudentState.initial(maya).describe(maya)
     assert {row["student_state"] for row in dataset.rows} == {opening}
-    assert first["messages"][0]["content"] == f"{persona_prompt(maya)}\n{opening}"
     # examples are no session: always train, never counted as a session with rows
     assert dataset.validation == []
     assert dataset.manifest["splits"]["train"]["session_ids"] == []
@@ -276,6 +327,36 @@ def test_a_stored_state_wins_and_an_older_one_gets_the_answer_replayed(
     assert rows[2]["student_state"] != expected
 
 
+def test_states_logged_before_answers_were_stored_get_move_and_question_replayed(
+    store: Store, maya: Persona
+) -> None:
+    """An older utta logged states without ``answer``, ``last_move`` and ``last_question``: the
+    rows describe the teaching move just made and, asked "how did you get that?", the answer
+    to the question before, as the live child would."""
+    teacher = [
+        "Let's build 52 with base-ten blocks and look at what each digit is worth.",
+        "What is 52 - 27?",
+        "How did you get that?",
+    ]
+    live = StudentState.initial(maya)
+    session = store.start_session("maya", "sam", "offline")
+    expected = []
+    for text in teacher:
+        live = live.after_teacher(maya, text)
+        expected.append(live.describe(maya))
+        older = live.to_dict()
+        for key in ("answer", "last_move", "last_question"):
+            del older[key]
+        store.add_turn(session, "teacher", text)
+        store.add_turn(session, "student", f"reply {len(expected)}", student_state=older)
+
+    rows = build_dataset(store, every_reply("maya")).rows
+
+    assert [row["student_state"] for row in rows] == expected
+    assert "What the teacher just did: " in expected[0]
+    assert "The teacher asks how you got 35" in expected[2]
+
+
 # --- duplicates and the split -------------------------------------------------------------------
 
 
@@ -334,3 +415,12 @@ def test_the_manifest_records_how_the_data_was_made(store: Store, maya: Persona)
     assert manifest["counts"]["sessions"] == 1 and manifest["counts"]["turns"] == 6
     assert manifest["scrubbed"] == dict.fromkeys(manifest["scrubbed"], 0)
     assert "custom" in manifest["scrubbed"]
+
+
+def test_the_defaults_hold_out_a_fifth_of_sessions_with_seed_0(store: Store, maya: Persona) -> None:
+    for n in range(5):
+        Session(store, maya).say(f"What is {n} + 7?", str(n + 7))
+    default = build_dataset(store, every_reply("maya"))
+    assert (default.manifest["validation_fraction"], default.manifest["seed"]) == (0.2, 0)
+    assert len(default.validation) == 1
+    assert default.validation == build_dataset(store, every_reply("maya"), seed=0).validation
