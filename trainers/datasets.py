@@ -264,8 +264,8 @@ class _SessionRows:
         prompt: str,
         scrub: Scrubber,
         include_state: bool,
-        targets: str = "approved",
-        trained_brains: set[str] | frozenset[str] = frozenset(),
+        targets: str,
+        trained_brains: set[str],
     ) -> None:
         self.persona = persona
         self.prompt = prompt
