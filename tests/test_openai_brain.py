@@ -12,7 +12,7 @@ a real server is covered by tests/test_vllm_brain.py (vLLM's CPU build).
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import httpx
 import pytest
@@ -174,16 +174,23 @@ async def test_429_is_a_rate_limit_message(
 async def test_a_slow_server_gives_a_timeout_message(
     httpserver: HTTPServer, request_, monkeypatch
 ) -> None:
+    """Proved by order, not by time: the fake holds its answer until the brain has given up
+    (30 s at most, a bound that only a brain ignoring its timeout reaches, and then it gets the
+    answer and the test fails). The HTTP client's own read limit is set far above that."""
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    gave_up = threading.Event()
 
     def slow(_: Request) -> Response:
-        time.sleep(1.0)
+        gave_up.wait(timeout=30)
         return Response(sse("gpt-4o-mini", ["late"]), content_type="text/event-stream")
 
     httpserver.expect_request(CHAT).respond_with_handler(slow)
-    brain, _ = cloud_brain(httpserver, model="gpt-4o-mini", timeout=0.2)
-    with pytest.raises(BrainError) as caught:
-        await collect(brain, request_)
+    brain, _ = cloud_brain(httpserver, model="gpt-4o-mini", timeout=0.2, token_timeout=120)
+    try:
+        with pytest.raises(BrainError) as caught:
+            await collect(brain, request_)
+    finally:
+        gave_up.set()
     assert "took longer than 0.2 s" in caught.value.message
     assert "timeout" in (caught.value.fix or "")
 
