@@ -402,6 +402,35 @@ def test_export_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> Non
     assert str(store.path.parent) not in text
 
 
+def test_export_redacts_a_key_that_an_older_database_still_holds(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database written before the store redacted holds keys as typed: the export redacts
+    again. The key is put in with a raw SQLite connection, past the store's own redaction."""
+    key = "zz-test-do-not-export"  # no key shape: only its value in the environment gives it away
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    sid = store.start_session("maya", "sam", "offline")
+    store.add_turn(sid, "teacher", "What is 52 - 17?")
+    student = store.add_turn(sid, "student", "45", brain_id="offline")
+    store.add_feedback(student, rating=2, note="classic")
+    store.record_swap(sid, "offline", "gpt", False, "401")
+    with sqlite3.connect(store.path) as raw:
+        raw.execute("UPDATE turns SET text = ? WHERE id = ?", (f"my key is {key}", student))
+        raw.execute("UPDATE feedback SET note = ?", (f"classic; {key}",))
+        raw.execute("UPDATE brain_swaps SET reason = ?", (f"401: bad key {key}",))
+    raw.close()
+    assert key in store.turns(sid)[1].text  # the store reads back what the file holds
+
+    out = io.StringIO()
+    assert export_jsonl(store, [sid], out) == 1
+    text = out.getvalue()
+    assert key not in text
+    [document] = [json.loads(line) for line in text.splitlines()]
+    assert document["turns"][1]["text"] == "my key is [redacted]"
+    assert document["turns"][1]["feedback"][0]["note"] == "classic; [redacted]"
+    assert document["swaps"][0]["reason"] == "401: bad key [redacted]"
+
+
 def test_export_of_an_unknown_session_writes_nothing(store: Store) -> None:
     sid = store.start_session("maya", "sam", "offline")
     out = io.StringIO()
