@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
+from tests.plugins.models import free_port
 from transcripts.store import Store
 from tui.cli import main
 
@@ -77,3 +78,33 @@ def test_the_picker_says_kind_method_base_and_whether_the_server_can_serve_it(ma
     )
     assert "server runs another base (tiny-b)" in describe_brain(row, serving_b)
     assert dict(swappable_brains(store, maya))["maya-a"].endswith("no vLLM server running")
+
+
+def test_brains_check_says_healthy_or_why_not_with_its_exit_status(capsys) -> None:
+    """`utta brains check` builds the saved brain and runs its health check: 0 and "healthy", or 1
+    and the reason with its fix on stderr. The unhealthy one is a vllm brain whose server is down
+    (a closed local port), so no server is needed."""
+    store = Store()
+    store.save_brain("maya-second", "offline", {}, "maya")
+    store.save_brain("down", "vllm", {"base_url": f"http://127.0.0.1:{free_port()}"}, "maya")
+    store.save_brain("odd", "openai", {"model": "m", "max_tokens": "lots"}, "maya")
+
+    assert main(["brains", "check", "maya-second"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("maya-second: healthy") and err == ""
+
+    assert main(["brains", "check", "down"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("utta: down is not healthy: ")
+    assert "utta serve vllm" in err  # the fix
+
+    assert main(["brains", "check", "odd"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("utta: brain 'odd' cannot be built: ") and "lots" in err
+
+    assert main(["brains", "check", "nosuch"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "nosuch" in err and "maya-second" in err  # lists the saved brains
+
+    assert main(["brains", "check", "maya-second", "--persona", "nobody"]) == 1
+    assert "nobody" in capsys.readouterr().err

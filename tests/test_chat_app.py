@@ -157,19 +157,20 @@ async def test_every_shipped_persona_opens_and_answers(tmp_path: Path, persona_i
 
 
 class SlowBrain(Brain):
-    """A brain of our own interface that streams slowly, or fails after its first chunk."""
+    """A brain of our own interface that streams its first chunk and then never finishes (a
+    server that hangs), or fails after that chunk. Only the chat can end a reply that hangs, so
+    what the tests see follows from the order of events, not from how long anything took."""
 
     def __init__(self, *, fail: bool = False) -> None:
-        super().__init__(id="slow", name="slow", description="streams one word a second")
+        super().__init__(id="slow", name="slow", description="streams one chunk, then hangs")
         self.fail = fail
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
         yield "um "
         if self.fail:
             raise BrainError("the model server hung up", fix="swap to the offline brain")
-        for word in ["i", "think", "it", "is", "35"]:
-            await asyncio.sleep(1.0)
-            yield word + " "
+        await asyncio.Event().wait()  # never set: the rest of the reply never comes
+        yield "35"
 
 
 async def _open_with(pilot: Pilot, brain: Brain) -> ChatScreen:

@@ -1,6 +1,7 @@
-"""Swapping brains inside the real chat app (Pilot), against the real vLLM server fixture.
+"""Swapping brains inside the real chat app (Pilot): between two saved offline-kind brains (runs
+everywhere), and against the real vLLM server fixture (marked ``vllm``).
 
-Zoe, a short test persona, is used because the tiny model's context is 512 tokens.
+Zoe, a short test persona, is used with vLLM because the tiny model's context is 512 tokens.
 """
 
 from __future__ import annotations
@@ -42,6 +43,49 @@ async def pick_brain(pilot, name: str) -> None:
 
 def notes(app) -> list[str]:
     return [b.text for b in chat(app).query(Bubble) if b.role == "system"]
+
+
+async def test_ctrl_b_swaps_to_a_saved_brain_and_a_resume_comes_back_on_it(tmp_path: Path) -> None:
+    """A second brain of the offline kind, saved in the registry, stands for a trained one: the
+    picker lists it, the swap goes through, it answers the next message, and ``--resume`` brings
+    the session back on it."""
+    db = tmp_path / "chat.db"
+    Store(db).save_brain("maya-second", "offline", {}, "maya")
+    app = make_app(db, persona_id="maya")
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = await send(pilot, "What is 52 - 27?")
+        assert "brain: offline" in app.sub_title
+        await pick_brain(pilot, "maya-second")
+        await wait_until(pilot, lambda: "maya-second" in app.sub_title)
+        assert any("now answering: maya-second" in note for note in notes(app))
+        assert chat(app).agent.brain.id == "maya-second"
+        second = await send(pilot, "How did you get that?")
+        assert [m.content for m in chat(app).agent.memory.messages] == [
+            "What is 52 - 27?",
+            first,
+            "How did you get that?",
+            second,
+        ]
+        session_id = chat(app).practice.session_id
+
+    store = Store(db)
+    students = [t.brain_id for t in store.turns(session_id) if t.role == "student"]
+    assert students == ["offline", "maya-second"]
+    [swap] = store.swaps(session_id)
+    assert (swap.from_brain, swap.to_brain, swap.accepted, swap.at_turn) == (
+        "offline",
+        "maya-second",
+        True,
+        2,
+    )
+
+    resumed = make_app(db, resume=session_id)
+    async with resumed.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: chat(resumed).practice is not None)
+        assert "maya-second" in resumed.sub_title
+        await send(pilot, "Can you show me with blocks?")
+    students = [t.brain_id for t in store.turns(session_id) if t.role == "student"]
+    assert students == ["offline", "maya-second", "maya-second"]
 
 
 @pytest.mark.vllm

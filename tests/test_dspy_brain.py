@@ -242,17 +242,29 @@ def test_spec_errors_are_brain_errors(persona: Persona) -> None:
 
 @pytest.mark.slow
 async def test_brain_on_the_local_tiny_model(tiny_base: Path, adapter_a: Path) -> None:
+    """Greedy decoding through the DSPy program: the adapter the lm names answers (its reply is
+    not the bare base model's) and the same brain answers the same way twice."""
     persona = load_persona_file(SMALL_PERSONA)
-    lm = {"kind": "local", "base": str(tiny_base), "adapters": {"a": str(adapter_a)}}
-    brain = DSPyBrain(lm, temperature=0.0, max_tokens=8, prompt_format="chat")
-    try:
-        assert (await brain.health()).ok
-        reply = "".join([chunk async for chunk in brain.stream(request_for(persona, "hi"))])
-    finally:
-        await brain.aclose()
 
-    assert isinstance(reply, str) and reply.strip()
+    async def replies(lm: dict) -> tuple[str, str, DSPyBrain]:
+        brain = DSPyBrain(lm, temperature=0.0, max_tokens=8, prompt_format="chat")
+        try:
+            assert (await brain.health()).ok
+            said = []
+            for _ in range(2):
+                request = request_for(persona, "hi")
+                said.append("".join([chunk async for chunk in brain.stream(request)]))
+        finally:
+            await brain.aclose()
+        return said[0], said[1], brain
+
+    first, again, brain = await replies(
+        {"kind": "local", "base": str(tiny_base), "adapters": {"a": str(adapter_a)}}
+    )
+    assert first.strip() and first == again
     assert brain.usage.prompt_tokens and brain.usage.completion_tokens
+    base, _, _ = await replies({"kind": "local", "base": str(tiny_base)})
+    assert base != first  # adapter A changed the answer: it was in use
 
 
 @pytest.mark.vllm

@@ -139,6 +139,30 @@ def demo_replies(program_path: Path) -> list[str]:
     ]
 
 
+def rescored(store: Store, persona: Persona, program_path: Path) -> tuple[float, float]:
+    """The mean authenticity of the zero-shot program's and the saved program's replies to the
+    validation rows, as the scripted LM answers them, scored one by one with ``dspy_metric``."""
+    from agent.brains.dspy_brain import build_program, clean_reply
+    from trainers.datasets import Selection, build_dataset
+    from trainers.dspy_optimizers import to_examples, training_adapter
+    from trainers.metric import dspy_metric
+
+    dataset = build_dataset(store, Selection(persona.id, targets="all", examples=False))
+    held_out = to_examples(dataset.validation, dataset)
+    assert len(held_out) == 3
+    metric = dspy_metric(persona)
+    trained = build_program()
+    trained.load(str(program_path))
+    means = []
+    with dspy.context(lm=scripted_lm(), adapter=training_adapter("fields")):
+        for program in (build_program(), trained):
+            replies = [clean_reply(str(program(**ex.inputs()).student_reply)) for ex in held_out]
+            pairs = zip(held_out, replies, strict=True)
+            scores = [metric(ex, {"student_reply": reply}) for ex, reply in pairs]
+            means.append(round(sum(scores) / len(scores), 4))
+    return means[0], means[1]
+
+
 # --- bootstrap, end to end ----------------------------------------------------------------------
 
 
@@ -189,7 +213,14 @@ async def test_bootstrap_saves_registers_and_the_reloaded_brain_answers(
     assert metrics["validation_authenticity_before"] == result.before.mean
     assert metrics["validation_authenticity_after"] == result.after.mean
     assert f"before: {result.before}" in lines and f"after: {result.after}" in lines
-    assert 0 <= result.before.mean <= 1 and 0 <= result.after.mean <= 1
+    # ...and they are the scores of the zero-shot and the saved program's own replies to the
+    # held-out rows, recomputed here with the public metric, not through the trainer's evaluate.
+    before, after = rescored(logged, maya, result.program_path)
+    assert (result.before.mean, result.after.mean) == (before, after)
+    # The scripted LM answers alike with or without demos, so the prompts say which program
+    # answered: the last three calls (after) are the first three (before) plus every demo's pair.
+    prompts = [len(call["messages"]) for call in teacher.history]
+    assert prompts[-3:] == [n + 2 * result.demos for n in prompts[:3]], prompts
     assert lineage["hyperparameters"]["threshold"] == 0.6 and lineage["created_at"]
     stored = (Path(logged.path).read_bytes(), *(p.read_text() for p in result.out_dir.iterdir()))
     assert not any(FAKE_KEY in str(text) for text in stored)

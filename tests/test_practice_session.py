@@ -186,3 +186,38 @@ async def test_a_failed_resend_keeps_the_waiting_message_in_the_log(
     with pytest.raises(Exception, match="scripted failure"):
         await reply(practice, "Count on from 27.")
     assert [t.role for t in store.turns(session_id)] == ["teacher", "student"]
+
+
+async def test_resume_comes_back_on_the_brain_of_the_last_accepted_swap(
+    store: Store, maya: Persona
+) -> None:
+    """Two saved offline-kind brains stand for trained ones: a resumed session answers with the
+    brain it was last swapped to, not the one it started on nor one whose swap was refused."""
+    store.save_brain("maya-second", "offline", {}, "maya")
+    store.save_brain("maya-third", "offline", {}, "maya")
+    store.save_brain("broken", "openai", {"model": "m", "max_tokens": "lots"}, "maya")
+    practice = start_practice(maya, None, store, "sam")
+    await reply(practice, "What is 52 - 27?")
+    for name in ("maya-second", "maya-third"):
+        assert (await practice.swap(name)).id == name
+        await reply(practice, "How did you get that?")
+    with pytest.raises(SwapFailed):
+        await practice.swap("broken")  # refused: the session stays on maya-third
+    session_id = practice.session_id
+    await practice.close()
+    assert [(s.to_brain, s.accepted) for s in store.swaps(session_id)] == [
+        ("maya-second", True),
+        ("maya-third", True),
+        ("broken", False),
+    ]
+
+    resumed = resume_practice(session_id, None, store, lambda _: maya)
+    assert resumed.agent.brain.id == "maya-third"
+    await reply(resumed, "Can you show me with blocks?")
+    students = [t.brain_id for t in store.turns(session_id) if t.role == "student"]
+    assert students == ["offline", "maya-second", "maya-third", "maya-third"]
+    await resumed.close()
+    # a brain named on the command line still wins over the one the session ended on
+    named = resume_practice(session_id, "offline", store, lambda _: maya)
+    assert named.agent.brain.id == "offline"
+    await named.close()

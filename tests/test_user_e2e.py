@@ -103,6 +103,9 @@ def the_loop(
     out = run(serve, capsys)
     record = serving.read_record()
     assert record is not None and record.keyed
+    # it returns once the server answers, and says where
+    assert f"vLLM ready at {record.base_url}/v1 (pid {record.pid})" in out
+    assert record.model in serving.list_models(record.base_url)
     assert f"memory:     {record.sizing}" in out and "KV cache" in record.sizing
     assert record.sizing in Path(record.log_path).read_text().splitlines()[0]
     key_file = serving.serve_dir() / "vllm.key"

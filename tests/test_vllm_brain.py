@@ -7,7 +7,6 @@ that cannot start fails the run with its log.
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from agent import serving
 from agent.brain import BrainError, BrainRequest
 from agent.brains.vllm_brain import VllmBrain
+from agent.keys import LOCAL_PLACEHOLDER_KEY
 from agent.registry import BrainContext, BrainSpec, create_brain
 from agent.state import StudentState
 from personas.loader import PersonaLibrary
@@ -45,17 +45,37 @@ def brain(request_: BrainRequest, kind: str, **options) -> VllmBrain:
     return create_brain(spec, BrainContext(persona=request_.persona))  # type: ignore[return-value]
 
 
+def greedy_reply(server, model: str, request: BrainRequest, max_tokens: int = 24) -> str:
+    """What the server itself answers ``request`` with ``model`` at temperature 0 (one plain,
+    unstreamed request straight to its API): the reference a brain's streamed reply must equal."""
+    import httpx
+
+    response = httpx.post(
+        f"{server.base_url}/v1/chat/completions",
+        json={"model": model, "messages": request.as_chat_messages(), "max_tokens": max_tokens,
+              "temperature": 0},
+        timeout=120,
+    )  # fmt: skip
+    response.raise_for_status()
+    return response.json()["choices"][0]["message"]["content"]
+
+
 @pytest.mark.vllm
 async def test_streams_from_adapter_a_using_the_serve_record(
     vllm_server, request_, monkeypatch
 ) -> None:
+    """Greedy decoding: the streamed reply is exactly what adapter A answers to the request the
+    brain was given, and not what the bare base model answers (the stronger pattern of
+    tests/test_local_brain.py, where the adapter must change the output)."""
     monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))  # where `utta serve` recorded it
-    ft = brain(request_, "vllm", adapter=vllm_server.adapter_a)
+    ft = brain(request_, "vllm", adapter=vllm_server.adapter_a, temperature=0)
     assert ft.server_url == vllm_server.base_url and ft.model == vllm_server.adapter_a
     assert (await ft.health()).ok
     chunks = [chunk async for chunk in ft.stream(request_)]
     assert len(chunks) >= 3
-    assert "".join(chunks).strip()
+    text = "".join(chunks)
+    assert text == greedy_reply(vllm_server, vllm_server.adapter_a, request_)
+    assert text != greedy_reply(vllm_server, vllm_server.model, request_)
     assert ft.usage.completion_tokens and ft.usage.completion_tokens >= len(chunks)
     assert ft.usage.prompt_tokens and ft.usage.prompt_tokens > 10  # the chat template + prompt
     await ft.aclose()
@@ -65,15 +85,18 @@ async def test_streams_from_adapter_a_using_the_serve_record(
 async def test_health_loads_a_missing_adapter_at_runtime(vllm_server, adapter_b, request_) -> None:
     assert "adapter-b" not in serving.list_models(vllm_server.base_url)
     ft = brain(
-        request_, "vllm", base_url=vllm_server.base_url, adapter="adapter-b", adapter_path=adapter_b
-    )
+        request_, "vllm", base_url=vllm_server.base_url, adapter="adapter-b",
+        adapter_path=adapter_b, temperature=0,
+    )  # fmt: skip
     try:
         health = await ft.health()
         assert health.ok, health.detail
         assert "loaded adapter adapter-b" in health.detail
         entries = {e["id"]: e for e in serving.model_entries(vllm_server.base_url)}
         assert entries["adapter-b"]["parent"] == vllm_server.model
-        assert "".join([c async for c in ft.stream(request_)]).strip()
+        text = "".join([c async for c in ft.stream(request_)])
+        assert text == greedy_reply(vllm_server, "adapter-b", request_)  # B answers, loaded
+        assert text != greedy_reply(vllm_server, vllm_server.adapter_a, request_)
         assert (await ft.health()).detail.startswith("adapter-b is served")  # no second load
     finally:
         await ft.aclose()
@@ -101,12 +124,53 @@ async def test_a_malformed_adapter_is_refused(
 
 @pytest.mark.vllm
 async def test_openai_brain_streams_from_the_base_model(vllm_server, request_) -> None:
-    base = brain(request_, "openai", model=vllm_server.model, base_url=f"{vllm_server.base_url}/v1")
+    base = brain(
+        request_, "openai", model=vllm_server.model, base_url=f"{vllm_server.base_url}/v1",
+        temperature=0,
+    )  # fmt: skip
     assert (await base.health()).ok
     text = "".join([c async for c in base.stream(request_)])
-    assert text.strip()
+    assert text == greedy_reply(vllm_server, vllm_server.model, request_)
     assert base.usage.completion_tokens
     await base.aclose()
+
+
+@pytest.mark.vllm
+async def test_an_openai_brain_on_a_local_server_gets_the_placeholder_key(
+    vllm_server, request_, monkeypatch
+) -> None:
+    """The ``openai`` kind pointed at a local OpenAI-compatible server (the real vLLM one): the
+    OpenAI key never goes there, only a placeholder (every request seen through httpx's public
+    request hook on the brain's own client); its health reads the server's model list."""
+    import httpx
+
+    from agent.brains.openai_compat import OpenAICompatBrain
+
+    openai_key = "sk-proj-test0123456789abcdefSECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", openai_key)
+    url = f"{vllm_server.base_url}/v1"
+    spec = BrainSpec("local", "openai", {"model": vllm_server.model, "base_url": url})
+    assert create_brain(spec, BrainContext(persona=request_.persona)).max_tokens == 150
+    sent: list[tuple[str, bytes]] = []
+
+    async def seen(request: httpx.Request) -> None:
+        sent.append((request.headers.get("Authorization", ""), request.content))
+
+    local = OpenAICompatBrain(
+        name="local", model=vllm_server.model, base_url=url, max_tokens=8,
+        http_client=httpx.AsyncClient(event_hooks={"request": [seen]}),
+    )  # fmt: skip
+    assert (await local.health()).ok
+    [c async for c in local.stream(request_)]
+    assert local.usage.completion_tokens  # the real server answered
+    await local.aclose()
+    assert sent and {auth for auth, _ in sent} == {f"Bearer {LOCAL_PLACEHOLDER_KEY}"}
+    assert not any(openai_key.encode() in body for _, body in sent)
+
+    other = OpenAICompatBrain(name="local", model="other", base_url=url)
+    health = await other.health()
+    await other.aclose()
+    assert not health.ok and vllm_server.model in health.detail  # it lists what is served
 
 
 @pytest.mark.vllm
@@ -155,39 +219,43 @@ def test_bad_options_are_brain_errors(request_, options: dict, expected: str) ->
         brain(request_, "vllm", **options)
 
 
-async def test_a_remote_vllm_server_never_gets_the_openai_key(
-    httpserver, request_, monkeypatch
+@pytest.mark.vllm
+async def test_a_vllm_server_that_is_not_the_recorded_one_never_gets_the_openai_key(
+    vllm_server, request_, monkeypatch
 ) -> None:
-    """pytest-httpserver stands in for a vLLM server on another machine (a host name, not
-    127.0.0.1), reached through a transport that delivers to the local fake."""
+    """The real server reached as ``localhost`` (not the recorded 127.0.0.1 address) is, to the
+    brain, a server on another machine. Every request it sends is seen through httpx's public
+    request event hook, on the brain's own HTTP client; the server really answers."""
     import httpx
 
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key-000000000")
-    listing = {"object": "list", "data": [{"id": "a", "object": "model", "parent": "base"}]}
-    httpserver.expect_request("/v1/models").respond_with_json(listing)
+    openai_key = "sk-real-openai-key-000000000"
+    monkeypatch.setenv("OPENAI_API_KEY", openai_key)
+    monkeypatch.delenv("VLLM_API_KEY", raising=False)
+    monkeypatch.setenv("UTTA_HOME", str(vllm_server.record_home))  # the recorded server exists
+    remote_url = vllm_server.base_url.replace("127.0.0.1", "localhost")
 
-    class ToFake(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            request.url = request.url.copy_with(
-                scheme="http", host=httpserver.host, port=httpserver.port
-            )
-            return await httpx.AsyncHTTPTransport().handle_async_request(request)
+    async def talk() -> list[str]:
+        sent: list[str] = []
 
-    ft = VllmBrain(
-        name="remote", server_url="http://gpu-box:8000", adapter="a",
-        http_client=httpx.AsyncClient(transport=ToFake()),
-    )  # fmt: skip
-    ft._adapter_ready = True  # skip the sync /v1/models check, which does not use http_client
-    done = {  # a finished, empty reply: the brain accepts only a stream that says it finished
-        "id": "c", "object": "chat.completion.chunk", "created": 1, "model": "a",
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-    }  # fmt: skip
-    httpserver.expect_request("/v1/chat/completions").respond_with_data(
-        f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n", content_type="text/event-stream"
-    )
-    assert [c async for c in ft.stream(request_)] == []
-    sent, _ = httpserver.log[-1]
-    assert sent.headers["Authorization"] == "Bearer sk-local-placeholder"
+        async def seen(request: httpx.Request) -> None:
+            sent.append(request.headers.get("Authorization", ""))
+
+        remote = VllmBrain(
+            name="remote", server_url=remote_url, adapter=vllm_server.adapter_a, max_tokens=8,
+            http_client=httpx.AsyncClient(event_hooks={"request": [seen]}),
+        )  # fmt: skip
+        assert (await remote.health()).ok
+        [c async for c in remote.stream(request_)]
+        assert remote.usage.completion_tokens  # the real server answered
+        await remote.aclose()
+        return sent
+
+    sent = await talk()
+    assert len(sent) >= 2  # the model list and the chat completion
+    assert set(sent) == {f"Bearer {LOCAL_PLACEHOLDER_KEY}"} and openai_key not in str(sent)
+    # a server started elsewhere with --api-key: VLLM_API_KEY is sent, still never the OpenAI key
+    monkeypatch.setenv("VLLM_API_KEY", "class-server-key")
+    assert set(await talk()) == {"Bearer class-server-key"}
 
 
 @pytest.mark.vllm
