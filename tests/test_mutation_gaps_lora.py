@@ -272,3 +272,25 @@ def test_a_tokenizer_without_a_chat_template_is_refused_with_the_fix() -> None:
     )
     with pytest.raises(TemplateError):
         prepare_tokenizer(SimpleNamespace(pad_token=None, eos_token="<e>"))
+
+
+def test_a_data_folder_is_read_with_its_manifest_and_a_home_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "train.jsonl").write_text(json.dumps({"messages": ROW}) + "\n", "utf-8")
+    (folder / "validation.jsonl").write_text(
+        json.dumps({"messages": THREE_EXCHANGES}) + "\n", "utf-8"
+    )
+    (folder / "manifest.json").write_text(json.dumps({"persona_id": "maya"}), "utf-8")
+    data = ChatData.from_folder("~/data")
+    assert data.source == str(folder)
+    assert data.train == [ROW] and data.validation == [THREE_EXCHANGES]
+    assert data.manifest == {"persona_id": "maya"}
+    assert data.describe()["source"] == str(folder)
+    (folder / "train.jsonl").write_text(json.dumps({"messages": []}) + "\n", "utf-8")
+    with pytest.raises(BadRowsError) as refused:
+        ChatData.from_folder("~/data", skip_bad=True)
+    assert f"{folder}/train.jsonl:0: no trainable rows" in str(refused.value)
