@@ -141,7 +141,8 @@ def test_the_manifest_says_what_was_trained_on_and_what_was_skipped(tmp_path: Pa
     }
     written = data.write_manifest(tmp_path / "adapter", epochs=3)
     assert written == tmp_path / "adapter" / DATA_MANIFEST_FILE
-    assert json.loads(written.read_text("utf-8")) == {**described, "epochs": 3}
+    # indented for a person reading it beside the adapter
+    assert written.read_text("utf-8") == json.dumps({**described, "epochs": 3}, indent=2)
 
 
 def test_the_content_hash_is_of_the_rows_as_trained_and_their_split() -> None:
@@ -285,6 +286,12 @@ def test_a_data_folder_is_read_with_its_manifest_and_a_home_relative_path(
         json.dumps({"messages": THREE_EXCHANGES}) + "\n", "utf-8"
     )
     (folder / "manifest.json").write_text(json.dumps({"persona_id": "maya"}), "utf-8")
+    with pytest.raises(FileNotFoundError) as missing:
+        ChatData.from_folder("~/elsewhere")
+    assert str(missing.value) == (
+        f"{tmp_path}/elsewhere/train.jsonl is missing; give --data a folder written by the "
+        "dataset builder (train.jsonl, validation.jsonl, manifest.json)"
+    )
     data = ChatData.from_folder("~/data")
     assert data.source == str(folder)
     assert data.train == [ROW] and data.validation == [THREE_EXCHANGES]
