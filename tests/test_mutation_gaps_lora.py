@@ -301,3 +301,24 @@ def test_a_data_folder_is_read_with_its_manifest_and_a_home_relative_path(
     with pytest.raises(BadRowsError) as refused:
         ChatData.from_folder("~/data", skip_bad=True)
     assert f"{folder}/train.jsonl:0: no trainable rows" in str(refused.value)
+
+
+def test_a_row_whose_reply_the_template_never_renders_is_a_bad_row_by_its_line(
+    tokenizer,
+) -> None:
+    """A template that leaves replies out leaves nothing to learn: each row is named by its
+    split and source line rather than trained with every label masked."""
+    original = tokenizer.chat_template
+    tokenizer.chat_template = (
+        "{% for m in messages %}{% if m['role'] != 'assistant' %}{{ m['content'] }}\n"
+        "{% endif %}{% endfor %}"
+    )
+    try:
+        kept, bad = tokenize_rows(tokenizer, [ROW, ROW], 512, "validation", lines=[3, 8])
+    finally:
+        tokenizer.chat_template = original
+    assert kept == []
+    assert bad == [
+        BadRow("validation", 3, "no reply token within max_seq_len 512"),
+        BadRow("validation", 8, "no reply token within max_seq_len 512"),
+    ]
