@@ -322,3 +322,10 @@ def test_a_row_whose_reply_the_template_never_renders_is_a_bad_row_by_its_line(
         BadRow("validation", 3, "no reply token within max_seq_len 512"),
         BadRow("validation", 8, "no reply token within max_seq_len 512"),
     ]
+
+
+def test_a_reply_with_no_teacher_message_before_it_that_does_not_fit_is_named(tokenizer) -> None:
+    """[system, reply] is a valid row; too long, it is a bad row like any other, not a crash."""
+    kept, bad = tokenize_rows(tokenizer, [[SYSTEM, REPLY]], 3, lines=[5])
+    assert kept == [] and [(b.split, b.line) for b in bad] == [("train", 5)]
+    assert bad[0].reason.startswith("too long: ") and "over max_seq_len 3" in bad[0].reason
