@@ -26,9 +26,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainers.errors import TrainingError
+
+if TYPE_CHECKING:
+    from trainers.datasets import Dataset
 
 IGNORE_INDEX = -100
 ROLES = ("system", "user", "assistant")
@@ -164,18 +167,12 @@ class ChatData:
         )
 
     @classmethod
-    def from_dataset(cls, dataset: Any, *, skip_bad: bool = False) -> ChatData:
-        """From a :class:`trainers.datasets.Dataset` (``.train``, ``.validation``, ``.manifest``,
-        ``.raise_if_bad``): its own checks run first, then ours."""
+    def from_dataset(cls, dataset: Dataset, *, skip_bad: bool = False) -> ChatData:
+        """From a :class:`trainers.datasets.Dataset` built in memory (no source folder): its own
+        checks run first, then ours."""
         dataset.raise_if_bad(skip_bad)
-        manifest = _as_dict(dataset.manifest)
-        folder = getattr(dataset, "folder", None) or getattr(dataset, "path", None)
         return cls.from_rows(
-            [_as_dict(row) for row in dataset.train],
-            [_as_dict(row) for row in dataset.validation],
-            manifest=manifest,
-            source=str(folder) if folder else None,
-            skip_bad=skip_bad,
+            dataset.train, dataset.validation, manifest=dataset.manifest, skip_bad=skip_bad
         )
 
     @property
@@ -205,14 +202,6 @@ class ChatData:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({**self.describe(), **extra}, indent=2), encoding="utf-8")
         return path
-
-
-def _as_dict(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump()
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    return value
 
 
 def _read_jsonl(path: Path) -> list[Any]:

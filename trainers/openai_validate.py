@@ -304,8 +304,10 @@ def default_epochs(examples: int) -> int:
 
 
 def price_per_million(model: str) -> float | None:
-    """The table's training price for ``model`` (a fine-tune ``ft:BASE:...`` costs as BASE)."""
-    base = model.removeprefix("ft:").split(":", 1)[0]
+    """The table's training price for ``model`` (a fine-tune ``ft:BASE:...`` costs as BASE).
+
+    The table's names hold no colon, so matching the start of ``BASE:...`` is matching BASE."""
+    base = model.removeprefix("ft:")
     matches = [prefix for prefix in TRAINING_PRICE_PER_MILLION if base.startswith(prefix)]
     return TRAINING_PRICE_PER_MILLION[max(matches, key=len)] if matches else None
 

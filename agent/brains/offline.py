@@ -100,7 +100,7 @@ class OfflineBrain(Brain):
         state = request.state
         recent = self._recent_replies(request)
         if state.answer is not None:
-            return self._voice.say(state.answer, recent, state.turns)
+            return self._voice.say(state.answer, recent)
         scores = self._index.get_scores(_tokens(request.message))
         taught = state.last_move is not None and state.last_move.kind in TEACHING_KINDS
         # telling and "are you sure?" are about the lesson too: no drifting off to pets
@@ -155,7 +155,7 @@ class OfflineBrain(Brain):
         if not asked:
             return self._voice.acknowledge(recent)
         return self._voice.say(
-            Answer(request.message, None, None, "unknown", None, False, ""), recent, state.turns
+            Answer(request.message, None, None, "unknown", None, False, ""), recent
         )
 
     def _same_question(self, message: str, recent: Sequence[str], taught: bool) -> str | None:
