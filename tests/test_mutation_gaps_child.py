@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.child.numbers import face_value_writing, normalize
 from agent.child.reader import Question, is_question, read_question
 from agent.child.registry import build_rule
 from agent.child.rules.base import RuleAnswer
@@ -163,3 +164,63 @@ def test_the_reader_reads_each_message_as_the_problem_it_poses(case):
 )
 def test_is_question_tells_an_ask_from_a_remark(text, asks):
     assert is_question(text) is asks
+
+
+# --- number words --------------------------------------------------------------------------
+
+
+def test_every_number_word_becomes_its_digits():
+    units = (
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen"
+    ).split()
+    assert normalize(" plus ".join(units))[0] == " plus ".join(map(str, range(20)))
+    tens = "twenty thirty forty fourty fifty sixty seventy eighty ninety".split()
+    assert (
+        normalize(" plus ".join(tens))[0]
+        == "20 plus 30 plus 40 plus 40 plus 50 plus 60 plus 70 plus 80 plus 90"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized", "spoken"),
+    [
+        ("count: one 2 3", "count: 1 2 3", [(1, 0, 1, "one")]),  # "one" next to a number
+        ("what is 7 - one", "what is 7 - 1", [(1, 0, 1, "one")]),
+        ("one thing at a time", "one thing at a time", []),  # a lone "one" is a pronoun
+        ("a dog", "a dog", []),
+        ("a   hundred", "100", [(100, 100, 0, "a hundred")]),
+        ("one hundred", "100", [(100, 100, 0, "one hundred")]),
+        ("a hundred and five", "105", [(105, 100, 5, "a hundred five")]),
+        ("one hundred and one", "101", [(101, 100, 1, "one hundred one")]),
+        ("two hundred and twelve", "212", [(212, 200, 12, "two hundred twelve")]),
+        ("four hundred and fifty-six", "456", [(456, 400, 56, "four hundred fifty-six")]),
+        ("six hundred and twenty three", "623", [(623, 600, 23, "six hundred twenty three")]),
+        ("nine hundred  ninety   nine", "999", [(999, 900, 99, "nine hundred ninety nine")]),
+        ("seven hundred and", "700 and", [(700, 700, 0, "seven hundred")]),  # "and" is kept
+        ("five hundred and a", "500 and a", [(500, 500, 0, "five hundred")]),
+        ("twenty  one", "21", [(21, 0, 21, "twenty one")]),
+        ("fourty-two", "42", [(42, 0, 42, "fourty-two")]),
+        ("twenty zero", "20 0", [(20, 0, 20, "twenty"), (0, 0, 0, "zero")]),
+        ("ten hundred", "10 hundred", [(10, 0, 10, "ten")]),  # hundreds are one to nine
+        ("forty-ten", "forty-ten", []),
+        ("hundred", "hundred", []),
+        ("What’s six plus two", "what's 6 plus 2", [(6, 0, 6, "six"), (2, 0, 2, "two")]),
+    ],
+)
+def test_number_words_become_digits_and_remember_how_they_were_said(text, normalized, spoken):
+    result, said = normalize(text)
+    assert (result, [astuple(s) for s in said]) == (normalized, spoken)
+
+
+@pytest.mark.parametrize(
+    ("words", "written"),
+    [
+        ("one hundred seven", "1007"),  # hundreds, then the rest, as heard
+        ("three hundred forty-two", "30042"),
+        ("three hundred", "300"),  # nothing after the hundreds: nothing to add
+        ("sixty-two", "62"),
+    ],
+)
+def test_a_face_value_child_writes_each_spoken_part_as_it_sounds(words, written):
+    assert face_value_writing(normalize(f"write {words}")[1][0]) == written

@@ -67,7 +67,7 @@ def normalize(text: str) -> tuple[str, list[SpokenNumber]]:
             i += 1
             continue
         end, value, hundreds, rest, words = number
-        if words in ("one", "a") and not _near_operator(tokens, i, end):
+        if words == "one" and not _near_operator(tokens, i, end):
             out.append(tokens[i])
             i += 1
             continue
