@@ -75,7 +75,7 @@ def _equation(message: str, text: str, spoken: list[SpokenNumber]) -> Question |
     if not match:
         return None
     left, right = (_side(part) for part in match.groups())
-    if left is None or right is None or not (left or right):
+    if left is None or right is None:
         return None
     blanks = sum(term is None for term in left + right)
     if blanks > 1 or not left or not right:
@@ -90,7 +90,6 @@ def _side(part: str) -> list[int | None] | None:
     # the question's own mark ("... + 10?"), not a blank ("5 + ?")
     part = re.sub(r"(?<=[\w)])\s*\?\s*$", "", part.strip(" .,:;"))
     words = re.findall(rf"\d+|{_BLANK}|\+|plus", part)
-    words = [w for w in words if w]
     terms: list[int | None] = []
     expect_term = True
     for word in words:
@@ -106,9 +105,7 @@ def _side(part: str) -> list[int | None] | None:
         expect_term = False
     if expect_term and terms:
         return None
-    if any(t is None for t in terms) and all(t is None for t in terms) and len(terms) > 1:
-        return None
-    return terms
+    return terms  # two blanks ("__ + __") are refused by the caller
 
 
 _WORD_MINUS = re.compile(
@@ -352,7 +349,7 @@ _ARTICLE = r"(?:a|an|the|one|my|your|this|that)"
 def _two_objects(text: str) -> tuple[str, str] | None:
     cleaned = re.sub(r"[?!.,:;]", " ", text)
     stop = (
-        r"(?=\s+(?:at|from|off|out|together|and then|which|who|what|will|would|does|do|"
+        r"(?=\s+(?:at|from|off|out|together|and|which|who|what|will|would|does|do|"
         r"to|in|on|are|is|were|was|get|gets|fall|falls|land|lands|drop|dropped)\b|\s*$)"
     )
     patterns = [
@@ -456,4 +453,4 @@ _READERS = (
 def is_question(message: str) -> bool:
     """Whether ``message`` asks the child something (a question or an instruction to answer)."""
     text, _ = normalize(message)
-    return _asks(text.strip())
+    return _asks(text)
