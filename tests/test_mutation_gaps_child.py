@@ -19,7 +19,7 @@ import yaml
 
 from agent.child.numbers import face_value_writing, normalize
 from agent.child.reader import Question, is_question, read_question
-from agent.child.registry import build_rule
+from agent.child.registry import RuleError, build_rule
 from agent.child.rules.base import RuleAnswer
 from agent.child.rules.science import weight_of
 
@@ -62,6 +62,16 @@ def test_each_rule_answers_explains_and_says_why_in_the_teachers_numbers(case):
 )
 def test_number_rules_have_nothing_to_say_outside_their_problem(rule, text):
     assert _said(rule, text) is None
+
+
+def test_a_param_a_rule_does_not_take_is_named_with_the_params_it_does_take():
+    """What a persona author reads when a rule's params are misspelled."""
+    with pytest.raises(RuleError) as error:
+        build_rule("coin-worth-by-size", {"wroth": {}, "bse": 1})
+    assert "has no param bse, wroth (params: worth)" in str(error.value)
+    with pytest.raises(RuleError) as error:
+        build_rule("place-value", {"base": 8})
+    assert "has no param base (params: none)" in str(error.value)
 
 
 def test_a_rule_asked_about_another_kind_of_question_says_nothing():
