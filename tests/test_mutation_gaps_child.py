@@ -115,6 +115,7 @@ def test_turned_shape_renamed_says_nothing_about_a_shape_the_persona_did_not_nam
     ("a", "b", "heavier"),
     [
         ("soccer ball", "ball", "soccer ball"),  # the longest name known wins over "ball"
+        ("orange basketball", "shoe", "orange basketball"),  # the colour is not the fruit
         ("small rock", "ball", "small rock"),  # a small rock is a quarter of a rock
         ("small rock", "shoe", "shoe"),
         ("big pebble", "toy car", "toy car"),  # a big pebble is four pebbles
