@@ -213,6 +213,12 @@ def test_every_number_word_becomes_its_digits():
         ("twenty  one", "21", [(21, 0, 21, "twenty one")]),
         ("fourty-two", "42", [(42, 0, 42, "fourty-two")]),
         ("twenty zero", "20 0", [(20, 0, 20, "twenty"), (0, 0, 0, "zero")]),
+        ("twenty ten", "20 10", [(20, 0, 20, "twenty"), (10, 0, 10, "ten")]),
+        (
+            "two hundred twenty ten",
+            "220 10",
+            [(220, 200, 20, "two hundred twenty"), (10, 0, 10, "ten")],
+        ),
         ("ten hundred", "10 hundred", [(10, 0, 10, "ten")]),  # hundreds are one to nine
         ("forty-ten", "forty-ten", []),
         ("hundred", "hundred", []),
