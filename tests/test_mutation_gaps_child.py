@@ -241,3 +241,9 @@ def test_number_words_become_digits_and_remember_how_they_were_said(text, normal
 )
 def test_a_face_value_child_writes_each_spoken_part_as_it_sounds(words, written):
     assert face_value_writing(normalize(f"write {words}")[1][0]) == written
+
+
+def test_a_field_a_question_lacks_reads_as_the_default_asked_for():
+    question = read_question("What is 52 - 27?")
+    assert question.get("a") == 52 and question.get("story") is None
+    assert question.get("story", False) is False

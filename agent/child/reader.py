@@ -16,7 +16,6 @@ from agent.child.numbers import SpokenNumber, normalize
 
 _NUM = r"(\d{1,4})"
 _MINUS = r"(?:-|−|–|minus|take away|takeaway|subtract)"
-_PLUS = r"(?:\+|plus|add|and)"
 _BLANK = r"(?:_+|\?|□|\[\s*\]|\bblank\b|\bbox\b|\bwhat number\b|\bwhat\b|\bn\b|\bx\b)"
 
 _COMPARE_MORE = re.compile(r"\b(more|bigger|biggest|greater|greatest|larger|largest|higher|most)\b")
@@ -26,7 +25,6 @@ _ASKS = re.compile(
     r"tell|show|find|work out|figure|try|solve|write|say|now|so|and)\b"
 )
 
-COINS = ("penny", "nickel", "dime", "quarter")
 _COIN = re.compile(r"\b(penny|pennies|nickels?|dimes?|quarters?)\b")
 _SHAPES = ("square", "triangle", "rectangle")
 _TURNED = re.compile(
