@@ -200,6 +200,8 @@ def test_every_number_word_becomes_its_digits():
         ("what is 7 - one", "what is 7 - 1", [(1, 0, 1, "one")]),
         ("one thing at a time", "one thing at a time", []),  # a lone "one" is a pronoun
         ("a dog", "a dog", []),
+        ("is 7 the one you want", "is 7 the one you want", []),  # only the next word counts
+        ("the one with 5 dots", "the one with 5 dots", []),
         ("a   hundred", "100", [(100, 100, 0, "a hundred")]),
         ("one hundred", "100", [(100, 100, 0, "one hundred")]),
         ("a hundred and five", "105", [(105, 100, 5, "a hundred five")]),
