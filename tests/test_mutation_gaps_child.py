@@ -145,6 +145,7 @@ def _read(text: str) -> tuple | None:
     question = read_question(text)
     if question is None:
         return None
+    assert question.text == text  # the teacher's own words travel with the problem
     # as the case files write them: lists for tuples, a spoken number as its four parts
     data = json.loads(json.dumps(dict(question.data), default=astuple))
     return question.kind, question.numbers, data

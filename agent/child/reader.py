@@ -330,7 +330,7 @@ def _falling(message: str, text: str, spoken: list[SpokenNumber]) -> Question | 
         and re.search(r"\bheav(?:y|ier)\b.{0,40}\b(fall|drop|land)", text)
         and re.search(r"\b(faster|first|quicker|sooner|slower|same)\b", text)
     ):
-        return Question(message, "falling_general", (), {})
+        return Question(message, "falling_general")
     if not _FALL.search(text) or not re.search(
         r"first|faster|same time|which|who wins|win|sooner|quicker|before", text
     ):
@@ -418,11 +418,11 @@ def _sun(message: str, text: str, spoken: list[SpokenNumber]) -> Question | None
         r"sun at night|sun hide",
         text,
     ):
-        return Question(message, "sun_where", (), {})
+        return Question(message, "sun_where")
     if re.search(r"\b(dark|night|day|sunset|sunrise|morning|evening)\b", text) and re.search(
         r"\bwhy|\bhow come|\bwhat makes|\bhow does|\bwhat happens|\bexplain", text
     ):
-        return Question(message, "sun_night", (), {})
+        return Question(message, "sun_night")
     if re.search(r"\b(sun|earth)\b", text) and re.search(
         r"\bmov|\bspin|\bturn|\bgo(es)? around|\bgoing around|\brotat|\bcircle|\bstill\b", text
     ):
