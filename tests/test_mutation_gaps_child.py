@@ -20,7 +20,7 @@ import yaml
 from agent.child.numbers import face_value_writing, normalize
 from agent.child.reader import Question, is_question, read_question
 from agent.child.registry import RuleError, build_rule
-from agent.child.rules.base import RuleAnswer
+from agent.child.rules.base import Rule, RuleAnswer
 from agent.child.rules.science import weight_of
 
 CASES = Path(__file__).parent / "data" / "child_model"
@@ -72,6 +72,23 @@ def test_a_param_a_rule_does_not_take_is_named_with_the_params_it_does_take():
     with pytest.raises(RuleError) as error:
         build_rule("place-value", {"base": 8})
     assert "has no param base (params: none)" in str(error.value)
+
+
+class _TwoParams(Rule):
+    """A third-party rule with two params, for the error text."""
+
+    name = "two-params"
+    kinds = frozenset({"arithmetic"})
+    params = {"base": 10, "carry": True}
+
+    def answer(self, question):
+        return None
+
+
+def test_a_rules_own_params_are_listed_when_one_is_unknown():
+    with pytest.raises(TypeError, match=r"has no param bsae \(params: base, carry\)"):
+        _TwoParams(bsae=8)
+    assert _TwoParams(carry=False).options == {"base": 10, "carry": False}
 
 
 def test_a_rule_asked_about_another_kind_of_question_says_nothing():
