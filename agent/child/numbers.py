@@ -67,7 +67,7 @@ def normalize(text: str) -> tuple[str, list[SpokenNumber]]:
             i += 1
             continue
         end, value, hundreds, rest, words = number
-        if words in ("one", "a") and not _near_operator(tokens, i, end):
+        if words == "one" and not _near_operator(tokens, i, end):
             out.append(tokens[i])
             i += 1
             continue
@@ -83,69 +83,59 @@ def _near_operator(tokens: list[str], start: int, end: int) -> bool:
     return any(t in _OPERATOR_WORDS or t.isdigit() for t in before + after)
 
 
+def _skip_space(tokens: list[str], j: int) -> int:
+    while j < len(tokens) and not tokens[j].strip():
+        j += 1
+    return j
+
+
+def _unit_after_tens(tokens: list[str], i: int, used: list[str]) -> tuple[int, int]:
+    """A unit one to nine after a tens word that ends at ``i`` ("forty two"): (end, value),
+    or (``i``, 0) when none follows. The unit's word is added to ``used``."""
+    k = _skip_space(tokens, i)
+    parsed = _word_value(tokens[k]) if k < len(tokens) else None
+    if parsed and 0 < parsed[1] < 10:  # tens and hundreds are 20 and up
+        used.append(tokens[k])
+        return k + 1, parsed[1]
+    return i, 0
+
+
 def _read_number(tokens: list[str], start: int) -> tuple[int, int, int, int, str] | None:
     """(end index, value, hundreds, rest, words) of a number in words starting at ``start``."""
-    i = start
     hundreds = rest = 0
-    seen_any = False
     used: list[str] = []
-    last_end = start
-
-    def skip_space(j: int) -> int:
-        while j < len(tokens) and not tokens[j].strip():
-            j += 1
-        return j
-
-    word = tokens[i] if i < len(tokens) else ""
-    if word == "a" and skip_space(i + 1) < len(tokens) and tokens[skip_space(i + 1)] == "hundred":
-        hundreds = 100
+    word = tokens[start]
+    after = _skip_space(tokens, start + 1)
+    if word == "a" and after < len(tokens) and tokens[after] == "hundred":
+        hundreds, i = 100, after + 1
         used += ["a", "hundred"]
-        i = skip_space(i + 1) + 1
-        last_end = i
-        seen_any = True
     else:
         parsed = _word_value(word)
         if parsed is None or parsed[0] == "hundred":
             return None
         kind, value = parsed
-        j = skip_space(i + 1)
-        if kind == "unit" and value < 10 and j < len(tokens) and tokens[j] == "hundred":
-            hundreds = value * 100
+        if kind == "unit" and value < 10 and after < len(tokens) and tokens[after] == "hundred":
+            hundreds, i = value * 100, after + 1
             used += [word, "hundred"]
-            i = j + 1
         else:
-            rest = value
+            rest, i = value, start + 1
             used.append(word)
-            i += 1
             if kind == "tens":
-                k = skip_space(i)
-                unit = _word_value(tokens[k]) if k < len(tokens) else None
-                if unit and unit[0] == "unit" and unit[1] < 10 and unit[1] > 0:
-                    rest += unit[1]
-                    used.append(tokens[k])
-                    i = k + 1
-        last_end = i
-        seen_any = True
-    if hundreds and not rest:
-        j = skip_space(i)
+                i, unit = _unit_after_tens(tokens, i, used)
+                rest += unit
+    if hundreds:  # what comes after the hundreds, with or without "and"
+        j = _skip_space(tokens, i)
         if j < len(tokens) and tokens[j] == "and":
-            j = skip_space(j + 1)
+            j = _skip_space(tokens, j + 1)
         parsed = _word_value(tokens[j]) if j < len(tokens) else None
         if parsed and parsed[0] in ("unit", "tens"):
             rest = parsed[1]
             used.append(tokens[j])
             i = j + 1
             if parsed[0] == "tens":
-                k = skip_space(i)
-                unit = _word_value(tokens[k]) if k < len(tokens) else None
-                if unit and unit[0] == "unit" and 0 < unit[1] < 10:
-                    rest += unit[1]
-                    used.append(tokens[k])
-                    i = k + 1
-            last_end = i
-    if not seen_any:
-        return None
-    return last_end, hundreds + rest, hundreds, rest, " ".join(used)
+                i, unit = _unit_after_tens(tokens, i, used)
+                rest += unit
+    return i, hundreds + rest, hundreds, rest, " ".join(used)
 
 
 def face_value_writing(number: SpokenNumber) -> str:

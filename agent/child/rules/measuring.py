@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from typing import ClassVar
+
 from agent.child.reader import Question
 from agent.child.rules.base import Rule, RuleAnswer
 
@@ -17,15 +20,23 @@ def _plural(count: int, coin: str) -> str:
 
 
 class _Coins(Rule):
+    """Coin questions, answered by what each coin is worth and how the child ranks coins;
+    a subclass says how (``reason``) and in the child's words (``says_compare``/``says_value``)."""
+
     kinds = frozenset({"coin_compare", "coin_value", "coin_total"})
+    reason: ClassVar[str]
 
-    def worth(self, coin: str) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def worth(self, coin: str) -> int: ...
 
-    def ranking(self, coin: str) -> float:
-        raise NotImplementedError
+    @abstractmethod
+    def ranking(self, coin: str) -> float: ...
 
-    reason = ""
+    @abstractmethod
+    def says_compare(self, chosen: str, other: str) -> str: ...
+
+    @abstractmethod
+    def says_value(self, coin: str, cents: int) -> str: ...
 
     def answer(self, question: Question) -> RuleAnswer | None:
         if question.kind == "coin_compare":
@@ -61,12 +72,6 @@ class _Coins(Rule):
                 f"{total} cents", f"{self.reason}: {listed} make {total}", f"{listed} is {total}"
             )
         return None
-
-    def says_compare(self, chosen: str, other: str) -> str:
-        return ""
-
-    def says_value(self, coin: str, cents: int) -> str:
-        return ""
 
 
 class CoinWorthBySize(_Coins):

@@ -50,7 +50,7 @@ class Arithmetic(Rule):
 
 
 class FaceValueDigits(Rule):
-    """Each digit is worth just itself: the 6 in 63 is 6, 89 beats 102 (9 is bigger than 1),
+    """Each digit is worth just itself: the 6 in 63 is 6, 89 beats 102 (8 is bigger than 1),
     one hundred seven is written as it sounds, 100 then 7: 1007."""
 
     name = "face-value-digits"
@@ -66,10 +66,19 @@ class FaceValueDigits(Rule):
             )
         if question.kind == "compare":
             x, y = question.get("x"), question.get("y")
-            # the bigger first digit wins, whatever the length; equal first digits go on
+            # the bigger first digit wins, whatever the length; equal first digits go on, and
+            # the reason names the digits that decided (45 beats 412 because 5 > 1)
             bigger = max((x, y), key=lambda n: [int(d) for d in str(n)])
-            first = str(bigger)[0]
-            other = str(y if bigger == x else x)[0]
+            digits = zip(str(bigger), str(y if bigger == x else x), strict=False)
+            decided = next(((p, q) for p, q in digits if p != q), None)
+            if decided is None:  # 5 and 52: the same digits as far as the shorter goes
+                return _compare_answer(
+                    question,
+                    bigger,
+                    f"the first digits are the same and {bigger} has more of them",
+                    f"{bigger} has more numbers",
+                )
+            first, other = decided
             return _compare_answer(
                 question,
                 bigger,
