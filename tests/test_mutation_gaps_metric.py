@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import pytest
 
+from personas.loader import PersonaLibrary
 from trainers.childlike.features import LENGTH_BUCKETS, featurize, length_bucket
 from trainers.childlike.scorer import (
     FEATURE_VERSION,
@@ -27,6 +27,7 @@ from trainers.childlike.scorer import (
     default_model,
     load_model,
 )
+from trainers.metric import COMPONENTS, AuthenticityScore, score_reply
 
 LOG2, LOG3, LOG4 = math.log1p(1), math.log1p(2), math.log1p(3)
 
@@ -324,3 +325,145 @@ def test_model_file_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
             load_model(path)
         assert str(error.value).startswith(f"{path}: a damaged child-likeness model ("), damage
         assert str(error.value).endswith(fix)
+
+
+# --- the metric: how the parts combine ----------------------------------------------------------
+
+LIBRARY = PersonaLibrary()
+MAYA = LIBRARY.get("maya")
+HELD_ANSWER = {
+    "question": "What is 83 - 46?", "value": "43", "correct_value": "37",
+    "misconception": "smaller-from-larger", "held": True, "mode": "answer",
+}  # fmt: skip
+# README.md: each rule's weight in the rules' mean (length and vocabulary count most)
+RULE_WEIGHTS = {
+    "length": 0.2, "reading_level": 0.1, "vocabulary": 0.2, "in_character": 0.15,
+    "misconception": 0.1, "answer": 0.1, "repetition": 0.15,
+}  # fmt: skip
+REPLIES = [
+    ("35", {}),
+    ("i dont no", {}),
+    ("Yes!", {}),
+    ("ok", {"previous_replies": ["ok"]}),
+    ("37", {"answer": HELD_ANSWER}),
+    ("12", {"answer": HELD_ANSWER}),
+    ("Great question! When we subtract 27 from 52, we regroup one ten, which gives us 25.", {}),
+    ("Good job! Can you tell me what 52 - 27 is?", {}),
+]
+
+
+@pytest.mark.parametrize(("reply", "context"), REPLIES, ids=[r for r, _ in REPLIES])
+def test_total_is_the_rules_weighed_by_child_likeness(reply: str, context: dict) -> None:
+    """README: ``rules = 0.4 x weighted mean + 0.6 x weakest`` and ``total = rules x (0.2 +
+    0.8 x child-likeness)``: a reply breaking no rule keeps a fifth when it reads like an LLM."""
+    score = score_reply(reply, MAYA, **context)
+    rules = {name: score.components[name].score for name in RULE_WEIGHTS}
+    mean = sum(RULE_WEIGHTS[n] * s for n, s in rules.items()) / sum(RULE_WEIGHTS.values())
+    assert score.rules == pytest.approx(0.4 * mean + 0.6 * min(rules.values()), abs=1e-5)
+    assert score.total == pytest.approx(score.rules * (0.2 + 0.8 * score.child_likeness), abs=1e-5)
+    assert float(score) == score.total
+    assert score.child_likeness == score.components["child_likeness"].score
+
+
+def test_breaking_one_rule_costs_more_than_its_weight_alone() -> None:
+    """One bad aspect sinks the reply: a repeat costs far more than its 0.15 share."""
+    fresh = score_reply("the sun goes down", LIBRARY.get("leo"))
+    repeat = score_reply(
+        "the sun goes down", LIBRARY.get("leo"), previous_replies=["the sun goes down"]
+    )
+    assert repeat.components["repetition"].score == 0.0
+    assert repeat.rules < fresh.rules - 0.5
+
+
+@pytest.mark.parametrize("reply", ["", "   ", "\n"])
+def test_an_empty_reply_scores_zero_on_every_component(reply: str) -> None:
+    score = score_reply(reply, MAYA)
+    assert (score.total, score.rules, score.child_likeness) == (0.0, 0.0, 0.0)
+    assert set(score.components) == set(COMPONENTS)
+    assert {(c.name, c.score, c.reason) for c in score.components.values()} == {
+        (name, 0.0, "empty reply") for name in COMPONENTS
+    }
+
+
+def test_reasons_list_what_lost_points_weakest_first() -> None:
+    score = score_reply("37", MAYA, answer=HELD_ANSWER, previous_replies=["37"])
+    lost = [c for c in score.components.values() if c.score < 1]
+    assert {"answer", "repetition"} <= {c.name for c in lost}
+    assert score.components["length"].score == 1.0
+    assert len(score.reasons) == len(lost)
+    assert not any(r.startswith("length ") for r in score.reasons)
+    ordered = sorted(lost, key=lambda c: c.score)
+    assert score.reasons == [f"{c.name} {c.score:.2f}: {c.reason}" for c in ordered]
+    assert score.reasons[0].startswith("answer 0.10: gives the correct 37 while")
+    # a score made without components: no reasons, no child-likeness, no rules
+    bare = AuthenticityScore(0.3)
+    assert (bare.reasons, bare.child_likeness, bare.rules, bare.components) == ([], 0.0, 0.0, {})
+
+
+def test_the_report_rounds_to_four_places() -> None:
+    score = score_reply("i dont no", MAYA, answer=HELD_ANSWER)
+    report = score.to_dict()
+    assert set(report) == {"total", "child_likeness", "rules", "components", "reasons"}
+    assert report["total"] == round(score.total, 4) and 0 < report["total"] < 1
+    assert report["child_likeness"] == round(score.child_likeness, 4)
+    assert report["rules"] == round(score.rules, 4) and 0 < report["rules"] < 1
+    assert report["components"] == {n: round(c.score, 4) for n, c in score.components.items()}
+    assert report["reasons"] == score.reasons
+    for value in (report["total"], report["child_likeness"], report["rules"]):
+        assert isinstance(value, float) and value == round(value, 4)
+
+
+# --- the child-likeness reason: cues named in words ----------------------------------------------
+
+CUES = [
+    ("style:ends=!", "ok!", -2, "ends with !"),
+    ("style:ends=.", "ok.", -2, "ends with a full stop"),
+    ("style:ends=?", "ok?", -2, "ends with ?"),
+    ("style:ends=other", "ok", 2, "no end mark"),
+    ("style:ends=digit", "25", 2, "ends with a number"),
+    ("style:starts_capital", "Ok", -2, "starts with a capital"),
+    ("style:starts_lower", "ok", 2, "starts lower-case"),
+    ("style:exclamations", "ok!", -2, "exclamation marks"),
+    ("style:bare_number", "25", 2, "a bare number"),
+    ("style:kept_apostrophe", "it's 5", -2, "tidy apostrophes"),
+    ("style:dropped_apostrophe", "dont know", 2, "dropped apostrophes"),
+    ("style:stretched_letters", "yesss", 2, "stretched letters"),
+    ("style:interjection", "ooh! ok", -2, "an opening 'Ooh!'-style interjection"),
+    ("style:explains", "because 5", -2, "explains unprompted"),
+    ("style:math_notation", "5 = 5", -2, "adult math notation"),
+    ("style:written_punctuation", "ok; 5", -2, "written punctuation"),
+    ("style:double_space", "ok  5", 2, "uneven spacing"),
+    ("style:commas", "ok, 5", -2, "commas"),
+    ("style:chars_per_word", "ok", -2, "word length"),
+    ("style:hedge", "maybe 5", 2, "hedge"),  # not in the table: its own name
+    ("w:yay", "yay", 2, "yay"),
+    ("b:<s> ok", "ok", -2, "<s> ok"),
+]
+
+
+def _only(weights: dict[str, float]) -> ChildLikenessModel:
+    return ChildLikenessModel(weights, 0.0, (1.0, 0.0), frozenset(), "test")
+
+
+@pytest.mark.parametrize(("feature", "text", "weight", "words"), CUES, ids=[c[0] for c in CUES])
+def test_the_child_likeness_reason_names_its_cue_in_words(
+    monkeypatch: pytest.MonkeyPatch, feature: str, text: str, weight: float, words: str
+) -> None:
+    """A teacher reads "ends with !", not "style:ends=!"; the sign says which way it pushed.
+    (A model with one weight, so the cue wording does not depend on the shipped weights.)"""
+    monkeypatch.setattr("trainers.metric.default_model", lambda: _only({feature: weight}))
+    component = score_reply(text, MAYA).components["child_likeness"]
+    verdict = "reads like a real child" if weight > 0 else "reads like an LLM writing a child"
+    assert component.reason == f"{verdict} (cues: {words} {'+' if weight > 0 else '-'})"
+    assert (component.score > 0.5) == (weight > 0)
+
+
+def test_the_reason_lists_the_three_strongest_style_cues(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Length and character shapes move the score but are no cue a teacher can act on."""
+    weights = {"style:bias_words": 9.0, "s: aa": 8.0, "style:starts_lower": 3.0,
+               "style:ends=other": 2.0, "w:ok": -1.0, "b:<s> ok": 0.5}  # fmt: skip
+    monkeypatch.setattr("trainers.metric.default_model", lambda: _only(weights))
+    component = score_reply("ok", MAYA).components["child_likeness"]
+    assert component.reason == (
+        "reads like a real child (cues: starts lower-case +, no end mark +, ok -)"
+    )
