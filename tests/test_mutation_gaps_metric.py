@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from agent.state import MisconceptionState, StudentState
 from personas.loader import PersonaLibrary
 from trainers.childlike.features import LENGTH_BUCKETS, featurize, length_bucket
 from trainers.childlike.scorer import (
@@ -27,7 +29,16 @@ from trainers.childlike.scorer import (
     default_model,
     load_model,
 )
-from trainers.metric import COMPONENTS, AuthenticityScore, score_reply
+from trainers.metric import (
+    COMPONENTS,
+    AuthenticityScore,
+    answer_from_description,
+    dspy_metric,
+    score_dataset,
+    score_example,
+    score_reply,
+    state_from_description,
+)
 
 LOG2, LOG3, LOG4 = math.log1p(1), math.log1p(2), math.log1p(3)
 
@@ -461,9 +472,184 @@ def test_the_child_likeness_reason_names_its_cue_in_words(
 def test_the_reason_lists_the_three_strongest_style_cues(monkeypatch: pytest.MonkeyPatch) -> None:
     """Length and character shapes move the score but are no cue a teacher can act on."""
     weights = {"style:bias_words": 9.0, "s: aa": 8.0, "style:starts_lower": 3.0,
-               "style:ends=other": 2.0, "w:ok": -1.0, "b:<s> ok": 0.5}  # fmt: skip
+               "style:ends=other": 0.8, "w:ok": -1.0, "b:<s> ok": 0.5}  # fmt: skip
     monkeypatch.setattr("trainers.metric.default_model", lambda: _only(weights))
     component = score_reply("ok", MAYA).components["child_likeness"]
     assert component.reason == (
-        "reads like a real child (cues: starts lower-case +, no end mark +, ok -)"
+        "reads like a real child (cues: starts lower-case +, ok -, no end mark +)"
     )
+
+
+# --- scoring training rows and DSPy examples ----------------------------------------------------
+
+RESOLVES = "brake a ten into 10 ones. 25"  # uses the words of smaller-from-larger's resolution
+ON_TOPIC, OFF_TOPIC = "What is 52 - 27?", "do you like ponies?"
+
+
+def _all_held() -> str:
+    return StudentState.initial(MAYA).describe(MAYA)
+
+
+def test_a_described_state_is_judged_against_what_the_teacher_asked() -> None:
+    """A state read back from text has no active topic: the teacher's message picks the
+    misconceptions to check, and without one every held misconception counts."""
+    state = state_from_description(_all_held(), MAYA)
+    assert state is not None and state.active is None
+
+    def misconception(**kw: str) -> float:
+        return score_reply(RESOLVES, MAYA, state=state, **kw).components["misconception"].score
+
+    assert misconception(teacher_message=ON_TOPIC) < 0.5
+    assert misconception(teacher_message=OFF_TOPIC) == 1.0
+    assert misconception() < 0.5
+
+
+def _chat(*turns: str, system: str | None = None) -> list[dict[str, str]]:
+    roles = ["user", "assistant"] * len(turns)
+    messages = [{"role": r, "content": t} for r, t in zip(roles, turns, strict=False)]
+    return ([{"role": "system", "content": system}] if system is not None else []) + messages
+
+
+def test_a_chat_row_reads_the_teacher_the_earlier_replies_and_the_state() -> None:
+    system = f"{MAYA.system_prompt()}\n{_all_held()}"
+
+    def score(row: dict, reply: str) -> object:
+        return score_example(row, reply, MAYA)
+
+    # the teacher is the message before the reply, not an earlier one
+    on = {"messages": _chat(OFF_TOPIC, "pepper", ON_TOPIC, RESOLVES, system=system)}
+    off = {"messages": _chat(ON_TOPIC, "35", OFF_TOPIC, RESOLVES, system=system)}
+    assert score(on, RESOLVES).components["misconception"].score < 0.5
+    assert score(off, RESOLVES).components["misconception"].score == 1.0
+    # repeats are the child's own earlier replies, not the teacher's lines
+    said_before = {"messages": _chat("hi", "the sun goes down", "and?", "the sun goes down")}
+    teacher_said = {"messages": _chat("the sun goes down", "ok", "and?", "the sun goes down")}
+    assert score(said_before, "the sun goes down").components["repetition"].score == 0.0
+    assert score(teacher_said, "the sun goes down").components["repetition"].score == 1.0
+    # a row without a system prompt takes its state from ``student_state``
+    bare = {"messages": _chat(ON_TOPIC, RESOLVES), "student_state": _all_held()}
+    assert score(bare, RESOLVES).components["misconception"].score < 0.5
+    assert (
+        score({**bare, "messages": _chat(OFF_TOPIC, RESOLVES)}, RESOLVES)
+        .components["misconception"]
+        .score
+        == 1.0
+    )
+    assert (
+        score({"messages": _chat(ON_TOPIC, RESOLVES)}, RESOLVES).components["misconception"].reason
+        == "no state given"
+    )
+
+
+def test_a_dspy_row_reads_the_teacher_the_history_and_the_answer() -> None:
+    row = {"student_state": _all_held(), "teacher_message": ON_TOPIC, "history": []}
+
+    def component(example: dict, reply: str, name: str) -> float:
+        return score_example(example, reply, MAYA).components[name].score
+
+    assert component(row, RESOLVES, "misconception") < 0.5
+    assert component({**row, "teacher_message": OFF_TOPIC}, RESOLVES, "misconception") == 1.0
+    no_teacher = {k: v for k, v in row.items() if k != "teacher_message"}
+    assert component(no_teacher, RESOLVES, "misconception") < 0.5
+    history = [{"teacher_message": "hi", "student_reply": "the sun goes down"},
+               {"teacher_message": "and?"}]  # fmt: skip
+    repeated = {**row, "history": history}
+    assert component(repeated, "the sun goes down", "repetition") == 0.0
+    assert component(row, "the sun goes down", "repetition") == 1.0
+    # the answer may come on its own, as a mapping or as JSON (with leading whitespace)
+    for answer in (HELD_ANSWER, json.dumps(HELD_ANSWER), "\n  " + json.dumps(HELD_ANSWER)):
+        example = {"teacher_message": "What is 83 - 46?", "answer": answer}
+        assert component(example, "37", "answer") <= 0.1, answer
+        assert component(example, "43", "answer") == 1.0
+    # a state object, a state dict, JSON of it (leading whitespace too): its answer is read
+    state = StudentState.initial(MAYA).after_teacher(MAYA, "What is 83 - 46?")
+    assert state.answer is not None and state.answer.held
+    for value in (state, state.to_dict(), json.dumps(state.to_dict()),
+                  "  " + json.dumps(state.to_dict())):  # fmt: skip
+        example = {"teacher_message": "What is 83 - 46?", "student_state": value}
+        assert component(example, state.answer.correct_value, "answer") <= 0.1
+    # text that only looks like JSON is read as a description (it describes nothing)
+    broken = {"teacher_message": ON_TOPIC, "student_state": "{not json"}
+    assert score_example(broken, RESOLVES, MAYA).components["misconception"].reason == (
+        "no state given"
+    )
+
+
+def test_a_dspy_history_object_is_read_for_repeats() -> None:
+    dspy = pytest.importorskip("dspy")
+    history = dspy.History(
+        messages=[{"teacher_message": "Hi", "student_reply": "the sun goes down"}]
+    )
+    example = {"teacher_message": "and?", "history": history}
+    assert score_example(example, "the sun goes down", MAYA).components["repetition"].score == 0
+    assert score_example(example, "maybe 5", MAYA).components["repetition"].score == 1.0
+
+
+def test_the_answer_comes_back_whole_from_each_kind_of_description() -> None:
+    """What the child model would answer, read back from ``describe``: a known fact, a held
+    misconception that comes out right anyway, and one that gives the rule's wrong answer."""
+    start = StudentState.initial(MAYA)
+    known = start.after_teacher(MAYA, "What is 12 - 7?").describe(MAYA)
+    lucky = start.after_teacher(MAYA, "What is 58 - 23?").describe(MAYA)
+    wrong = start.after_teacher(MAYA, "What is 83 - 46?").describe(MAYA)
+    held = {"held": True, "misconception": "the misconception it still holds", "mode": "answer"}
+    fact = {"held": False, "misconception": None, "mode": "answer"}
+    assert answer_from_description(known) == {"value": "5", "correct_value": "5", **fact}
+    assert answer_from_description(lucky) == {"value": "35", "correct_value": "35", **held}
+    assert answer_from_description(wrong) == {"value": "43", "correct_value": "37", **held}
+
+
+def test_the_misconceptions_come_back_from_a_description() -> None:
+    state = StudentState.initial(MAYA)
+    resolved = {**state.misconceptions, "digits-face-value": MisconceptionState(held=False)}
+    back = state_from_description(replace(state, misconceptions=resolved).describe(MAYA), MAYA)
+    assert back is not None
+    assert back.misconceptions == {
+        m.id: MisconceptionState(held=m.id != "digits-face-value") for m in MAYA.misconceptions
+    }
+
+
+def test_a_curly_apostrophe_is_the_same_reply() -> None:
+    score = score_reply("i don\u2019t know", MAYA, previous_replies=["i don't know"])
+    assert score.components["repetition"].reason.startswith("repeats an earlier reply")
+
+
+def test_scores_carry_six_decimals() -> None:
+    score = score_reply("i dont no", MAYA, answer=HELD_ANSWER)
+    assert score.total == round(score.total, 6) and score.rules == round(score.rules, 6)
+    assert score.total != round(score.total, 4)  # more than the report's four places
+
+
+# --- the dataset report and the DSPy metric ------------------------------------------------------
+
+DATASET_REPLIES = ["35", "i dont no", "Yes!", "ok", "37", "the sun goes down", RESOLVES]
+
+
+def test_the_dataset_report_averages_the_rows_and_lists_the_five_worst() -> None:
+    rows = [{"teacher_message": "What is 83 - 46?", "answer": HELD_ANSWER, "student_reply": r}
+            for r in DATASET_REPLIES]  # fmt: skip
+    scores = [score_example(row, row["student_reply"], MAYA) for row in rows]
+    report = score_dataset(rows, MAYA)
+    assert report["n"] == 7
+    assert report["mean"] == round(sum(s.total for s in scores) / 7, 4)
+    assert report["share_above_0_6"] == round(sum(s.total > 0.6 for s in scores) / 7, 4)
+    assert 0 < report["share_above_0_6"] < 1
+    assert report["components"] == {
+        name: round(sum(s.components[name].score for s in scores) / 7, 4) for name in COMPONENTS
+    }
+    ranked = sorted(zip(scores, DATASET_REPLIES, strict=True), key=lambda pair: pair[0].total)
+    assert report["worst"] == [{"reply": r, **s.to_dict()} for s, r in ranked[:5]]
+    assert score_dataset([], MAYA) == {
+        "n": 0, "mean": 0.0, "share_above_0_6": 0.0, "components": {}, "worst": [],
+    }  # fmt: skip
+
+
+def test_the_dspy_metric_takes_a_plain_string_and_passes_at_the_threshold() -> None:
+    metric = dspy_metric(MAYA)
+    example = {"teacher_message": "What is 83 - 46?", "answer": HELD_ANSWER}
+    assert metric(example, "43") == metric(example, {"student_reply": "43"}) > 0.5
+    assert metric(example, object()) == 0.0  # no reply at all
+    at = metric(example, "43")
+    gate = dspy_metric(MAYA, threshold=at)
+    assert gate(example, "43", trace=[]) == 1.0
+    assert dspy_metric(MAYA, threshold=at + 1e-6)(example, "43", trace=[]) == 0.0
