@@ -237,7 +237,10 @@ def test_shape_trigrams_see_letters_digits_and_marks_not_words() -> None:
 
 # --- the scorer: a model file written here -------------------------------------------------------
 
-WEIGHTS = {"style:len=1": 2.0, "style:ends=!": -3.0, "style:unknown_words": -1.5, "w:yay": 0.5}
+WEIGHTS = {
+    "style:len=1": 2.0, "style:ends=!": -3.0, "style:unknown_words": -1.5, "w:yay": 0.5,
+    "style:starts_capital": -0.1,
+}  # fmt: skip
 
 
 def _model_file(tmp_path: Path, **changes: object) -> Path:
@@ -281,8 +284,11 @@ def test_the_explanation_is_the_score_and_its_strongest_cues(tmp_path: Path) -> 
     model = load_model(_model_file(tmp_path))
     probability, top = model.explain("Yay!", 12)
     assert probability == pytest.approx(model.probability("Yay!"))
-    assert top == [("style:ends=!", -3.0), ("style:len=1", 2.0), ("w:yay", 0.5)]
-    assert model.top_features("Yay!") == top  # three by default
+    assert top == [
+        ("style:ends=!", -3.0), ("style:len=1", 2.0), ("w:yay", 0.5),
+        ("style:starts_capital", -0.1),
+    ]  # fmt: skip
+    assert model.top_features("Yay!") == top[:3] == model.explain("Yay!")[1]  # three by default
     assert model.top_features("Yay!", 1) == [("style:ends=!", -3.0)]
     assert model.explain("hapy")[1] == [("style:len=1", 2.0), ("style:unknown_words", -1.5 * LOG2)]
 
@@ -336,6 +342,9 @@ def test_model_file_errors_name_the_file_and_the_fix(tmp_path: Path) -> None:
             load_model(path)
         assert str(error.value).startswith(f"{path}: a damaged child-likeness model ("), damage
         assert str(error.value).endswith(fix)
+    # the damage is named
+    with pytest.raises(ModelFileError, match=r"model \(KeyError: 'platt'\);"):
+        load_model(_model_file(tmp_path, platt=None))
 
 
 # --- the metric: how the parts combine ----------------------------------------------------------
@@ -412,7 +421,7 @@ def test_reasons_list_what_lost_points_weakest_first() -> None:
 
 
 def test_the_report_rounds_to_four_places() -> None:
-    score = score_reply("i dont no", MAYA, answer=HELD_ANSWER)
+    score = score_reply("the sun goes down again", MAYA, previous_replies=["the sun goes down"])
     report = score.to_dict()
     assert set(report) == {"total", "child_likeness", "rules", "components", "reasons"}
     assert report["total"] == round(score.total, 4) and 0 < report["total"] < 1
@@ -449,6 +458,8 @@ CUES = [
     ("style:hedge", "maybe 5", 2, "hedge"),  # not in the table: its own name
     ("w:yay", "yay", 2, "yay"),
     ("b:<s> ok", "ok", -2, "<s> ok"),
+    ("b:ok :", "ok: 5", -2, "ok :"),  # a colon inside the name is kept
+    ("w::", "ok: 5", -2, ":"),
 ]
 
 
@@ -535,6 +546,10 @@ def test_a_chat_row_reads_the_teacher_the_earlier_replies_and_the_state() -> Non
         .score
         == 1.0
     )
+    # a row of the reply alone: no teacher, so every held misconception is checked
+    alone = {"messages": [{"role": "assistant", "content": RESOLVES}],
+             "student_state": _all_held()}  # fmt: skip
+    assert score(alone, RESOLVES).components["misconception"].score < 0.5
     assert (
         score({"messages": _chat(ON_TOPIC, RESOLVES)}, RESOLVES).components["misconception"].reason
         == "no state given"
@@ -615,9 +630,10 @@ def test_a_curly_apostrophe_is_the_same_reply() -> None:
 
 
 def test_scores_carry_six_decimals() -> None:
-    score = score_reply("i dont no", MAYA, answer=HELD_ANSWER)
+    score = score_reply("the sun goes down again", MAYA, previous_replies=["the sun goes down"])
     assert score.total == round(score.total, 6) and score.rules == round(score.rules, 6)
     assert score.total != round(score.total, 4)  # more than the report's four places
+    assert score.rules != round(score.rules, 4)
 
 
 # --- the dataset report and the DSPy metric ------------------------------------------------------

@@ -154,7 +154,7 @@ def score_reply(
     words = _WORD.findall(reply)
     if not words:
         empty = {name: Component(name, 0.0, "empty reply") for name in COMPONENTS}
-        return AuthenticityScore(0.0, empty, 0.0)
+        return AuthenticityScore(0.0, empty)
     persona_profile = profile(persona)
     lowered = reply.lower().replace("\u2019", "'")
     reply_tokens = frozenset(tokens(reply))
@@ -232,7 +232,7 @@ def _state_of(value: Any, persona: Persona) -> tuple[Any, Mapping[str, Any] | No
             value = json.loads(value)
     if isinstance(value, str):
         return state_from_description(value, persona), answer_from_description(value)
-    return value, answer_of(value)
+    return value, None  # a state carries its answer: score_reply reads it from there
 
 
 _SAYS = re.compile(
