@@ -154,7 +154,7 @@ def score_reply(
     words = _WORD.findall(reply)
     if not words:
         empty = {name: Component(name, 0.0, "empty reply") for name in COMPONENTS}
-        return AuthenticityScore(0.0, empty, 0.0)
+        return AuthenticityScore(0.0, empty)
     persona_profile = profile(persona)
     lowered = reply.lower().replace("\u2019", "'")
     reply_tokens = frozenset(tokens(reply))
@@ -214,27 +214,25 @@ def state_from_description(description: str, persona: Persona) -> StudentState |
     return StudentState(misconceptions=entries) if entries else None
 
 
-def _field(obj: Any, key: str, default: Any = None) -> Any:
-    """``obj[key]`` of a dict or ``obj.key`` of a DSPy Example/Prediction."""
+def _field(obj: Any, key: str) -> Any:
+    """``obj[key]`` of a dict or ``obj.key`` of a DSPy Example/Prediction; ``None`` if absent."""
     if isinstance(obj, Mapping):
-        return obj.get(key, default)
+        return obj.get(key)
     try:
-        return obj.get(key, default)  # dspy.Example
+        return obj.get(key)  # dspy.Example
     except (AttributeError, TypeError):
-        return getattr(obj, key, default)
+        return getattr(obj, key, None)
 
 
 def _state_of(value: Any, persona: Persona) -> tuple[Any, Mapping[str, Any] | None]:
     """(state, answer) from a row's ``student_state``: the description text of a system prompt,
-    or the state dict (with its ``answer``), or JSON of it."""
+    or the state (a ``StudentState`` or its dict, with its ``answer``), or JSON of the dict."""
     if isinstance(value, str) and value.lstrip().startswith("{"):
         with contextlib.suppress(json.JSONDecodeError):
             value = json.loads(value)
-    if isinstance(value, Mapping):
-        return value, answer_of(value)
-    if isinstance(value, str) and value:
+    if isinstance(value, str):
         return state_from_description(value, persona), answer_from_description(value)
-    return None, None
+    return value, None  # a state carries its answer: score_reply reads it from there
 
 
 _SAYS = re.compile(
@@ -245,13 +243,15 @@ _NOT_YET = re.compile(r"Say (.+?), not (.+?): you do not see the right answer ye
 
 def answer_from_description(description: str) -> dict[str, Any] | None:
     """The child model's answer back from ``StudentState.describe`` text (what a DSPy example
-    or a training row carries), so the DSPy metric checks it too; ``None`` when it has none."""
+    or a training row carries), so the DSPy metric checks it too; ``None`` when it has none.
+    The description names the correct answer only where it differs ("Say 43, not 37"), so
+    without that line the answer is taken as the correct one."""
     said = _SAYS.search(description)
     if said is None:
         return None
     held = said.group(2).startswith("because")
     not_yet = _NOT_YET.search(description)
-    correct = not_yet.group(2) if not_yet else (None if held else said.group(1))
+    correct = not_yet.group(2) if not_yet else said.group(1)
     return {
         "value": said.group(1),
         "correct_value": correct,
@@ -273,8 +273,8 @@ def score_example(example: Any, reply: str, persona: Persona) -> AuthenticitySco
     else:
         history = _field(example, "history") or []
         history = getattr(history, "messages", history)
-        previous = [str(_field(h, "student_reply", "") or "") for h in history]
-        teacher = str(_field(example, "teacher_message", "") or "")
+        previous = [str(_field(h, "student_reply") or "") for h in history]
+        teacher = str(_field(example, "teacher_message") or "")
         state_value = _field(example, "student_state")
     state, answer = _state_of(state_value, persona)
     explicit = _field(example, "answer")

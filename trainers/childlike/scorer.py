@@ -59,26 +59,35 @@ class ChildLikenessModel:
 
 
 def load_model(path: Path = MODEL_PATH) -> ChildLikenessModel:
+    retrain = "retrain it with `python -m trainers.childlike.train`"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise ModelFileError(
-            f"{path}: cannot read the child-likeness model ({error}); "
-            "retrain it with `python -m trainers.childlike.train`"
+            f"{path}: cannot read the child-likeness model ({error}); {retrain}"
         ) from None
-    if data.get("format") != "utta-childlike" or data.get("feature_version") != FEATURE_VERSION:
+    if not isinstance(data, dict) or data.get("format") != "utta-childlike":
+        raise ModelFileError(
+            f'{path}: not a child-likeness model (no "format": "utta-childlike"); {retrain}'
+        )
+    if data.get("feature_version") != FEATURE_VERSION:
         raise ModelFileError(
             f"{path}: feature_version {data.get('feature_version')!r}, this code needs "
-            f"{FEATURE_VERSION}; retrain with `python -m trainers.childlike.train`"
+            f"{FEATURE_VERSION}; {retrain}"
         )
-    a, b = data["platt"]
-    return ChildLikenessModel(
-        weights=data["weights"],
-        intercept=float(data["intercept"]),
-        platt=(float(a), float(b)),
-        lexicon=frozenset(data.get("lexicon", ())),
-        content_hash=data.get("trained_on", {}).get("content_hash", ""),
-    )
+    try:
+        a, b = data["platt"]
+        return ChildLikenessModel(
+            weights={name: float(weight) for name, weight in data["weights"].items()},
+            intercept=float(data["intercept"]),
+            platt=(float(a), float(b)),
+            lexicon=frozenset(data.get("lexicon", ())),
+            content_hash=data.get("trained_on", {}).get("content_hash", ""),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ModelFileError(
+            f"{path}: a damaged child-likeness model ({type(error).__name__}: {error}); {retrain}"
+        ) from None
 
 
 @lru_cache(maxsize=1)
