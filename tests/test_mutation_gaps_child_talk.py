@@ -46,6 +46,7 @@ def _clear_rule_caches() -> None:
         (MAYA, "What is 20 - 5?", "15", None),
         (MAYA, "What is 12 + 8?", "20", None),
         (MAYA, "What is 0 + 20?", "20", None),
+        (MAYA, "What is 7 - 7?", "0", None),
         # one past 20 and the misconception answers
         (MAYA, "What is 21 - 5?", "24", "smaller-from-larger"),
         # numbers below 100 are read right; from 100 on the place-value bug shows
@@ -53,6 +54,7 @@ def _clear_rule_caches() -> None:
         (MAYA, "Which is more, 99 or 100?", "99", "digits-face-value"),
         (MAYA, "Write ninety-nine.", "99", None),
         (MAYA, "Write one hundred five.", "1005", "digits-face-value"),
+        (MAYA, "Write one hundred.", "100", "digits-face-value"),
     ],
 )
 def test_known_facts_end_at_twenty_and_reading_at_a_hundred(
@@ -62,9 +64,11 @@ def test_known_facts_end_at_twenty_and_reading_at_a_hundred(
     assert answer is not None, message
     assert (answer.value, answer.misconception) == (value, misconception), answer
     assert answer.mode == "answer" and answer.held == (misconception is not None)
+    assert (answer.question, answer.kind) == (message, read_question(message).kind)
     if misconception is None:
+        said = build_rule("arithmetic").answer(read_question(message))
         assert answer.rule == "arithmetic" and answer.correct_value == value
-        assert answer.why.startswith("a known fact") and answer.says, answer
+        assert answer.why == f"a known fact: {said.why}" and answer.says == said.says, answer
 
 
 @pytest.mark.parametrize(
@@ -181,6 +185,8 @@ def test_beyond_its_rules_the_child_reads_numbers_right_or_does_not_know(
         ("what about 5?", None),  # a new number is a new problem
         ("Nice work!", None),
         ("Hello?", None),
+        ("So is it 25?", None),  # the teacher's number, not asking again
+        ("Are you sure it is 25?", None),
     ],
 )
 def test_a_follow_up_explains_or_answers_the_last_problem_again(follow_up, mode):
@@ -223,6 +229,113 @@ def test_the_misconception_being_taught_answers_first() -> None:
     taught = think(persona, holds_all, question, active="equals-means-answer")
     assert taught.value == "102" and taught.misconception == "equals-means-answer"
     assert think(persona, holds_all, question, active="digits-face-value").value == "89"
+
+
+def test_the_taught_misconception_also_answers_a_follow_up_first() -> None:
+    persona = _maya_with_two_readers()
+    again = think(
+        persona,
+        holds_all,
+        "Are you sure?",
+        active="equals-means-answer",
+        previous="Which is more, 89 or 102?",
+    )
+    assert again.value == "102" and again.misconception == "equals-means-answer"
+
+
+@pytest.mark.parametrize(
+    ("message", "rule", "misconception"),
+    [
+        ("What is 52 - 27?", "smaller-from-larger", "smaller-from-larger"),
+        ("What is the 4 worth in 45?", "face-value-digits", "digits-face-value"),
+        ("5 + 3 = __ + 2", "equals-answer-next", "equals-means-answer"),
+    ],
+)
+def test_a_held_misconception_answers_with_its_rules_reason_and_words(message, rule, misconception):
+    """The answer carries what the rule said and why, and what the right rule would say."""
+    question = read_question(message)
+    said = build_rule(rule).answer(question)
+    spec = MAYA.misconception(misconception).correct_rule
+    right = build_rule(spec.name).answer(question)
+    assert think(MAYA, holds_all, message) == Answer(
+        question=message,
+        value=said.value,
+        correct_value=right.value,
+        rule=rule,
+        misconception=misconception,
+        held=True,
+        why=said.why,
+        says=said.says,
+        kind=question.kind,
+        mode="answer",
+    )
+    assert said.value != right.value
+
+
+class CountsOnIncludingFirst(Rule):
+    """Counts on from the first number including it (3 + 2 -> "3, 4" -> 4), on any sum:
+    a rule about facts the child otherwise knows."""
+
+    name = "counts-on-including-first"
+    kinds = frozenset({"arithmetic"})
+    covers_known_facts = True
+
+    def answer(self, question):
+        if question.get("op") != "+":
+            return None
+        a, b = question.get("a"), question.get("b")
+        return RuleAnswer(str(a + b - 1), f"counted on from {a} including it", f"{a} then more")
+
+
+@pytest.fixture
+def maya_counting_on(monkeypatch) -> Persona:
+    """Maya whose third misconception counts on wrongly: after the subtraction one, which
+    also applies to sums but says nothing about them."""
+    monkeypatch.setitem(
+        registry._BUILT_IN,
+        "counts-on-including-first",
+        "tests.test_mutation_gaps_child_talk:CountsOnIncludingFirst",
+    )
+    _clear_rule_caches()
+    yield _with_rules(
+        MAYA,
+        {
+            "equals-means-answer": {
+                "rule": RuleSpec(name="counts-on-including-first"),
+                "correct_rule": RuleSpec(name="arithmetic"),
+            }
+        },
+    )
+    _clear_rule_caches()
+
+
+def test_a_later_misconception_answers_what_an_earlier_one_passes_over(maya_counting_on):
+    persona = maya_counting_on
+    small = think(persona, holds_all, "What is 3 + 2?")  # a known fact, said otherwise
+    assert (small.value, small.misconception, small.correct_value) == (
+        "4",
+        "equals-means-answer",
+        "5",
+    )
+    big = think(persona, holds_all, "What is 25 + 37?")
+    assert (big.value, big.misconception, big.mode) == ("61", "equals-means-answer", "answer")
+    assert think(persona, holds_all, "What is 52 - 27?").value == "35"
+
+
+def test_only_the_misconceptions_still_held_answer_wrong(maya_counting_on):
+    persona = maya_counting_on
+
+    def still_counting_on(misconception_id: str) -> bool:
+        return misconception_id == "equals-means-answer"
+
+    assert think(persona, still_counting_on, "What is 3 + 2?").value == "4"
+    learned = think(persona, still_counting_on, "What is 52 - 27?")
+    assert (learned.value, learned.held, learned.misconception) == (
+        "25",
+        False,
+        "smaller-from-larger",
+    )
+    assert think(persona, holds_none, "What is 3 + 2?").value == "5"
 
 
 def test_a_rule_with_params_answers_by_them() -> None:
