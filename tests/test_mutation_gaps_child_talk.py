@@ -115,8 +115,8 @@ def test_beyond_what_the_child_knows_it_guesses(message: str) -> None:
     answer = think(AVA, holds_all, message)
     assert answer is not None and answer.mode == "guess" and answer.rule == "guess", answer
     assert answer.value != answer.correct_value and answer.correct_value is not None
-    assert answer.misconception is None and not answer.held
-    assert answer.says == "i just guessed" and "guess" in answer.why
+    assert answer.misconception is None and answer.held is False
+    assert answer.says == "i just guessed" and answer.why == "beyond what the child knows: a guess"
     assert (answer.question, answer.kind) == (message, "arithmetic")
 
 
@@ -158,7 +158,8 @@ def test_beyond_its_rules_the_child_reads_numbers_right_or_does_not_know(
     answer = think(persona, holds_all, message)
     assert answer is not None and answer.question == message
     assert (answer.value, answer.correct_value) == (value, correct), answer
-    assert answer.misconception is None and not answer.held
+    assert answer.misconception is None and answer.held is False
+    assert answer.kind == read_question(message).kind
     if value is None:
         assert answer.rule == "unknown" and answer.mode == "guess" and answer.says == ""
         assert answer.why == "not something this child knows about"
