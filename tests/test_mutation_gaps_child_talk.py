@@ -5,6 +5,7 @@ again, the rule registry's errors and third-party rules, and how the child says 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from agent.child import think as thinking
 from agent.child.reader import read_question
 from agent.child.registry import RuleError, build_rule, check_persona, rule_names
 from agent.child.rules.base import Rule, RuleAnswer
+from agent.child.talk import Interest, Talk
 from agent.child.think import Answer, think
+from agent.child.voice import Voice
 from personas.loader import PersonaLibrary
 from personas.schema import Persona, RuleSpec
 
@@ -476,3 +479,177 @@ def test_persona_checks_accept_good_params_and_misconceptions_without_rules() ->
     assert check_persona(_with_rules(AVA, {"turned-shape-changes": kite})) == []
     free = {"rule": None, "correct_rule": None}
     assert check_persona(_with_rules(LEO, {"plants-eat-soil": free})) == []
+
+
+# --- small talk in character (agent/child/talk.py) -------------------------------------------
+
+
+def _plain(persona: Persona) -> Persona:
+    """The persona typing with capitals and apostrophes: its lines show as they are made."""
+    speech = persona.speech.model_copy(update={"spelling_habits": []})
+    return persona.model_copy(update={"speech": speech})
+
+
+TALKERS = [MAYA, LEO, AVA, _plain(MAYA)]
+
+
+def _asked_again_and_again(persona: Persona, message: str, mood: str = "ok", times: int = 8):
+    """What the child says to the same message asked again and again (no reply repeated
+    while it has another)."""
+    talk = Talk(persona, Voice.of(persona))
+    said: list[str] = []
+    for _ in range(times):
+        said.append(talk.reply(message, mood, said))
+    return said
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+@pytest.mark.parametrize(
+    ("mood", "message", "pattern", "distinct"),
+    [
+        ("frustrated", "Are you okay?", r"(no )?its hard|kinda|not really|sad", 5),
+        ("bored", "How are you?", r"(im |kinda )?bored|can we stop", 4),
+        ("ok", "You look sad.", r"(no )?im ok", 2),
+        ("happy", "How are you?", r"(im )?good|happy", 3),
+        ("ok", "How are you?", r"good|im ok", 2),
+    ],
+)
+def test_asked_how_it_feels_the_child_answers_by_its_mood(
+    persona, mood, message, pattern, distinct
+):
+    said = _asked_again_and_again(persona, message, mood)
+    first = said[:distinct]
+    assert len(set(first)) == distinct, said
+    assert all(re.fullmatch(pattern, line) for line in first), said
+    assert ("happy" in said) == (mood == "happy"), said
+    assert said[-1] in ("ok", "no"), said  # then it just goes along
+
+
+@pytest.mark.parametrize("persona", [MAYA, LEO, AVA])
+def test_asked_if_it_is_ok_the_child_says_yes_in_its_own_word(persona):
+    yes = "ya" if persona.id == "leo" else "yes"
+    said = _asked_again_and_again(persona, "Are you okay?")
+    assert said[0] == f"{yes} im ok" and said[1] == yes, said
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+def test_out_of_character_attempts_get_seven_puzzled_answers_in_character(persona):
+    name, age = persona.name.lower(), persona.age
+    said = _asked_again_and_again(persona, "Are you an AI?", times=8)
+    puzzled = rf"((wat|what|huh)\? ?)?(im ({name}|{age}|just a kid))?|no im a kid"
+    assert len(set(said[:7])) == 7, said
+    assert all(re.fullmatch(puzzled, line.lower()) and line for line in said[:7]), said
+    assert all(line == line.lower() or persona.name in line for line in said), said
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+def test_about_things_not_its_own_a_plain_no_a_happy_yes_or_what_it_likes(persona):
+    assert set(_asked_again_and_again(persona, "Do you like broccoli?")) == {"no"}
+    yes = "ya" if persona.id == "leo" else "yes"
+    fun = _asked_again_and_again(persona, "Do you like ice cream?", times=3)
+    assert all(re.fullmatch(rf"({yes}|yes)!?", line) for line in fun), fun
+    favourite = _asked_again_and_again(persona, "What is your favourite candy?", times=3)
+    first = Interest.parse(persona.interests[0]).topic
+    assert favourite == [f"idk i like {first}", "idk", "idk"], favourite
+
+
+@pytest.mark.parametrize(
+    ("persona", "message", "topic", "detail"),
+    [
+        (MAYA, "What do you do after school?", "horses", "i ride pepper on saturdays"),
+        (MAYA, "Tell me about your pony", "horses", "i ride pepper on saturdays"),
+        (LEO, "What do you do after school?", "dinosaurs", "my favourite is spinosaurus"),
+    ],
+)
+def test_an_open_question_gets_the_interest_and_what_the_child_does_with_it(
+    persona, message, topic, detail
+):
+    said = _asked_again_and_again(persona, message, times=3)
+    assert set(said[:2]) == {f"{topic}!", detail}, said
+
+
+def test_a_detail_not_in_the_first_person_is_not_said_as_the_childs_own():
+    """ "drawing, mostly horses": the child says it draws, not "mostly horses" as a sentence."""
+    said = _asked_again_and_again(MAYA, "Do you like to draw?", times=3)
+    assert said[0] == "yes!! drawing" and "mostly" not in " ".join(said), said
+    aquarium = MAYA.model_copy(update={"interests": ["swimming (she is on the dolphins team)"]})
+    said = _asked_again_and_again(aquarium, "Do you like swimming?", times=2)
+    assert said[0].startswith("yes!! im on the dolphins"), said  # cut to her five words
+
+
+def test_a_child_without_interests_does_not_know_what_to_say_about_itself():
+    nothing = MAYA.model_copy(update={"interests": []})
+    said = _asked_again_and_again(nothing, "What do you do after school?", times=3)
+    assert all(re.fullmatch(r"(um )?idk|i dont know", line) for line in said), said
+
+
+# --- saying an answer in the persona's voice (agent/child/voice.py) --------------------------
+
+
+def _all_ways(persona: Persona, answer: Answer, times: int = 8) -> list[str]:
+    voice = Voice.of(persona)
+    said: list[str] = []
+    for _ in range(times):
+        said.append(voice.say(answer, said))
+    return said
+
+
+def _answer(value, says="", mode="answer", held=False, misconception=None, question="q 1"):
+    return Answer(question, value, value, "rule", misconception, held, "why", says, "k", mode)
+
+
+@pytest.mark.parametrize("persona", [LEO, _plain(LEO)], ids=["leo", "plain"])
+def test_asked_why_every_way_of_saying_it_carries_the_childs_reason(persona):
+    said = _all_ways(persona, _answer("the rock", "its heavier", mode="explain"), times=6)
+    assert len(set(said)) == 6 and all("its heavier" in line for line in said), said
+
+
+@pytest.mark.parametrize("persona", [MAYA, LEO, _plain(MAYA)], ids=["maya", "leo", "plain"])
+def test_realizing_the_right_answer_sounds_like_an_oh(persona):
+    said = _all_ways(persona, _answer("25", "i traded a ten", mode="realize"), times=4)
+    assert len(set(said)) == 4, said
+    assert all(re.match(r"(oh|ohh|wait)\b", line) for line in said), said
+
+
+@pytest.mark.parametrize("persona", [MAYA, LEO, AVA], ids=lambda p: p.id)
+def test_not_knowing_is_idk_and_a_guess_sounds_unsure(persona):
+    for question in ("What is 83 - 46?", "What is 7 x 8?", "Why is the sky blue?"):
+        said = _all_ways(persona, _answer(None, question=question), times=4)
+        assert all(re.fullmatch(r"((um|oh oh|i know) )?(idk|wat\?)", line) for line in said)
+        assert said[-1] == "idk", said
+    said = _all_ways(persona, _answer("43", mode="guess"), times=4)
+    assert len(set(said)) == 4, said
+    assert all("43" in line and re.search(r"\?|i think|maybe", line) for line in said), said
+
+
+@pytest.mark.parametrize("persona", [LEO, _plain(LEO)], ids=["leo", "plain"])
+def test_a_yes_or_no_answer_leads_with_the_yes_or_no(persona):
+    said = _all_ways(persona, _answer("true", "its the same"), times=4)
+    assert len(set(said)) == 4 and all("true" in line for line in said), said
+    said = _all_ways(persona, _answer("yes its fine it has dirt"), times=4)
+    assert len(set(said)) == 4, said
+    assert all("yes its fine" in line and "its yes" not in line for line in said), said
+
+
+def test_a_held_wrong_idea_is_said_plainly_and_a_guess_ends_unsure():
+    """Maya ends unsure answers with a question mark; Leo states his."""
+    held = _answer("43", "i took 3 from 6", held=True, misconception="smaller-from-larger")
+    maya = _all_ways(MAYA, held, times=6)
+    assert len(set(maya)) == 6 and all("43" in line for line in maya), maya
+    assert "um 43?" in maya and "its 43" in maya, maya
+    leo = _all_ways(LEO, held, times=8)
+    assert "oh oh 43" in leo and not any("?" in line for line in leo), leo
+
+
+def test_going_along_is_ok():
+    voice = Voice.of(MAYA)
+    said: list[str] = []
+    for _ in range(3):
+        said.append(voice.acknowledge(said))
+    assert said == ["ok", "ok", "ok"]
