@@ -532,6 +532,24 @@ def test_asked_if_it_is_ok_the_child_says_yes_in_its_own_word(persona):
     yes = "ya" if persona.id == "leo" else "yes"
     said = _asked_again_and_again(persona, "Are you okay?")
     assert said[0] == f"{yes} im ok" and said[1] == yes, said
+    if yes != "yes":  # a bare "yes" may repeat; "ya" goes on to the other ways
+        assert said[2:4] == ["im ok", "ok"], said
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+def test_asked_again_it_ends_on_a_plain_no_or_ok(persona):
+    assert _asked_again_and_again(persona, "You look sad.")[2] == "no"
+    assert _asked_again_and_again(persona, "How are you?")[2] == "ok"
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+def test_a_question_about_its_life_it_has_nothing_on_gets_idk(persona):
+    said = _asked_again_and_again(persona, "When is your birthday?", times=2)
+    assert all(re.fullmatch(r"(um )?idk", line) for line in said), said
 
 
 @pytest.mark.parametrize(
@@ -617,7 +635,9 @@ def test_realizing_the_right_answer_sounds_like_an_oh(persona):
     assert all(re.match(r"(oh|ohh|wait)\b", line) for line in said), said
 
 
-@pytest.mark.parametrize("persona", [MAYA, LEO, AVA], ids=lambda p: p.id)
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
 def test_not_knowing_is_idk_and_a_guess_sounds_unsure(persona):
     for question in ("What is 83 - 46?", "What is 7 x 8?", "Why is the sky blue?"):
         said = _all_ways(persona, _answer(None, question=question), times=4)
