@@ -673,3 +673,23 @@ def test_going_along_is_ok():
     for _ in range(3):
         said.append(voice.acknowledge(said))
     assert said == ["ok", "ok", "ok"]
+
+
+def test_a_sum_the_subtraction_bug_passes_over_goes_to_the_next_misconception(monkeypatch):
+    """Maya's subtraction rule says nothing about 25 + 37; a later misconception's rule about
+    sums (not about known facts) answers it, rather than the child guessing."""
+    monkeypatch.setitem(
+        registry._BUILT_IN, "off-by-some", "tests.test_mutation_gaps_child_talk:TwoParamRule"
+    )
+    _clear_rule_caches()
+    try:
+        spec = {"rule": RuleSpec(name="off-by-some"), "correct_rule": RuleSpec(name="arithmetic")}
+        persona = _with_rules(MAYA, {"equals-means-answer": spec})
+        answer = think(persona, holds_all, "What is 25 + 37?")
+        assert (answer.value, answer.misconception, answer.correct_value) == (
+            "63",
+            "equals-means-answer",
+            "62",
+        )
+    finally:
+        _clear_rule_caches()
