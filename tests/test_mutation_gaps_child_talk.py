@@ -693,3 +693,38 @@ def test_a_sum_the_subtraction_bug_passes_over_goes_to_the_next_misconception(mo
         )
     finally:
         _clear_rule_caches()
+
+
+@pytest.mark.parametrize(
+    "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
+)
+@pytest.mark.parametrize(
+    ("message", "pattern", "distinct"),
+    [
+        ("Hi there!", r"hi!?|hello|hey|hi (yes|ya)", 4),
+        ("Bye, see you tomorrow!", r"(ok )?bye!?|see ya", 3),
+        ("What's your name?", r"(im )?{name}", 2),
+        ("How old are you?", r"(im )?{age}", 2),
+        ("What grade are you in?", r"2nd( grade)?", 2),
+        ("hahaha", r"haha|hehe|lol|:\)", 4),
+        ("Knock knock", r"who ?i?s there\?", 2),
+        ("Tell me a joke", r"knock knock|idk any|haha ok", 3),
+        ("Do you want to take a break?", r"(yes|ya) pls|(yes|ya)!!", 1),
+    ],
+)
+def test_greetings_goodbyes_names_jokes_and_breaks_are_answered_in_kind(
+    persona, message, pattern, distinct
+):
+    said = _asked_again_and_again(persona, message, times=distinct + 1)
+    pattern = pattern.format(name=persona.name.lower(), age=persona.age)
+    assert len(set(said[:distinct])) == distinct, said
+    assert all(
+        re.fullmatch(pattern, line.lower() if "name" in message else line)
+        for line in said[:distinct]
+    ), said
+    assert said[distinct] in ("ok", "ok!") or re.fullmatch(pattern, said[distinct]), said
+
+
+@pytest.mark.parametrize("message", ["Good morning to you all", "Have a good day, see you at 3"])
+def test_a_longer_greeting_or_a_goodbye_with_a_number_is_left_to_the_lesson(message):
+    assert Talk(MAYA, Voice.of(MAYA)).reply(message, "ok", []) is None
