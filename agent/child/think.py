@@ -117,20 +117,19 @@ def answer_question(
     if question is None:
         return None
     misconceptions = sorted(persona.misconceptions, key=lambda m: m.id != active)
-    early = _by_misconception(persona, holds, question, misconceptions, facts_only=True)
+    early = _by_misconception(holds, question, misconceptions, facts_only=True)
     if early is not None:
         return early
     known = _known_fact(question)
     if known is not None:
         return known
-    answer = _by_misconception(persona, holds, question, misconceptions, facts_only=False)
+    answer = _by_misconception(holds, question, misconceptions, facts_only=False)
     if answer is not None:
         return answer
     return _beyond(question)
 
 
 def _by_misconception(
-    persona: Persona,
     holds: Callable[[str], bool],
     question: Question,
     misconceptions: list[Misconception],
