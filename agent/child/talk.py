@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.child.voice import Voice, is_repeat
+from agent.child.voice import Voice, first_fresh
 from personas.schema import Persona
 
 # Attempts to take the child out of character. Words a lesson also uses ("robots", "follow the
@@ -421,7 +421,4 @@ class Talk:
         top = min(2 if vary else 1, len(options))
         start = zlib.crc32(message.encode()) % top if top else 0
         ordered = options[start:top] + options[:start] + options[top:]
-        for line in ordered:
-            if not is_repeat(line, recent):
-                return line
-        return "ok"
+        return first_fresh(ordered, recent) or "ok"

@@ -34,6 +34,15 @@ def is_repeat(reply: str, recent: Sequence[str]) -> bool:
     return any(normalized(previous) == key for previous in recent)
 
 
+def first_fresh(lines: Sequence[str], recent: Sequence[str]) -> str | None:
+    """The first of ``lines`` said in none of ``recent``; failing that, the first bare reply
+    (ok/yes/no/idk) a child may well say again; ``None`` when every line would be a loop. A bare
+    reply early in a list therefore no longer hides the lines after it."""
+    said = {normalized(previous) for previous in recent}
+    fresh = next((line for line in lines if normalized(line) not in said), None)
+    return fresh or next((line for line in lines if not is_repeat(line, recent)), None)
+
+
 @dataclass(frozen=True)
 class Voice:
     openers: tuple[str, ...]
@@ -147,13 +156,10 @@ class Voice:
     def acknowledge(self, recent: Sequence[str]) -> str:
         """Going along with something the teacher said or asked the child to do."""
         opener = self.openers[0]
-        for line in ["ok", f"{opener} ok", "ok i did it", "ok. now what", "ok i get it", "hmm"]:
-            line = self.spell(line)
-            if not is_repeat(line, recent):
-                return line
-        return "ok"
+        lines = ["ok", f"{opener} ok", "ok i did it", "ok. now what", "ok i get it", "hmm"]
+        return first_fresh([self.spell(line) for line in lines], recent) or "ok"
 
-    def say(self, answer: Answer, recent: Sequence[str], turn: int = 0) -> str:
+    def say(self, answer: Answer, recent: Sequence[str]) -> str:
         """The first way to say ``answer`` that fits the persona and repeats no recent reply."""
         options = [self.spell(line) for line in self.candidates(answer)]
         fitting = [line for line in options if len(line.split()) <= self.max_words] or options
@@ -161,12 +167,4 @@ class Voice:
         top = min(3, len(fitting))
         start = zlib.crc32(answer.question.encode()) % top if top else 0
         ordered = fitting[start:top] + fitting[:start] + fitting[top:]
-        for line in ordered:
-            if not is_repeat(line, recent):
-                return line
-        value = self.spell(answer.value or "idk")
-        for count in range(2, 20):
-            line = f"{value} {'?' * count}" if answer.value else "idk"
-            if not is_repeat(line, recent):
-                return line
-        return "idk"
+        return first_fresh(ordered, recent) or "idk"
