@@ -7,6 +7,10 @@ chunk when ``stream_options.include_usage`` is set, then ``data: [DONE]``), sent
 transfer encoding; errors are ``{"error": {"message", "type", "param", "code"}}``; ``GET
 /v1/models`` lists ``{"object": "list", "data": [{"id", "object": "model", ...}]}``.
 
+A request without ``stream`` (a health check's one-token request of the persona's size) gets a
+plain ``chat.completion`` object; the stream faults below (stall, half, abort) are faults of a
+streamed reply, while hang and the errors apply to every request.
+
 ``FaultyServer.behaviour`` picks what the next requests get:
 
 - ``"ok"``: a complete reply of :attr:`FaultyServer.pieces`.
@@ -110,6 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(400, {"error": error})
             return
         pieces = owner.pieces
+        if not body.get("stream"):  # e.g. a health check's one-token request of the persona's size
+            message = {"role": "assistant", "content": pieces[0] if pieces else ""}
+            choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "length"}
+            usage = {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11}
+            self._json(200, {**_chunk({}), "object": "chat.completion", "choices": [choice],
+                             "usage": usage})  # fmt: skip
+            return
         sent = pieces if behaviour == "ok" else pieces[: owner.sent_before_fault]
         self._start_stream()
         self._send_chunk(_event(_chunk({"role": "assistant", "content": ""})))
