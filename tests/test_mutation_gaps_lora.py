@@ -5,18 +5,16 @@ tests/tinymodel.py (trained here, offline)."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.support.lora_rows import built_tokenizer, trained_text
 from trainers.datasets import Dataset, RowProblem
 from trainers.lora_data import (
     DATA_MANIFEST_FILE,
-    IGNORE_INDEX,
     BadRow,
     BadRowsError,
     ChatData,
@@ -44,31 +42,9 @@ THREE_EXCHANGES = [
 ]
 
 
-@functools.cache
-def _built_tokenizer():
-    """Trained once per process (mutation runs fork workers that inherit it)."""
-    from tests.tinymodel import build_tokenizer
-
-    return build_tokenizer(Path(tempfile.mkdtemp(prefix="utta-tokenizer-")))
-
-
 @pytest.fixture
 def tokenizer():
-    return _built_tokenizer()
-
-
-def trained(tokenizer, row) -> list[str]:
-    """The texts the row's labels train on, one per run of labelled tokens."""
-    runs: list[list[int]] = []
-    previous = False
-    for token, label in zip(row.input_ids, row.labels, strict=True):
-        if label != IGNORE_INDEX:
-            assert label == token
-            if not previous:
-                runs.append([])
-            runs[-1].append(token)
-        previous = label != IGNORE_INDEX
-    return [tokenizer.decode(run) for run in runs]
+    return built_tokenizer()
 
 
 # --- rows from a dataset the builder made ---------------------------------------------------------
@@ -187,7 +163,7 @@ def test_bad_rows_name_their_folder_file_and_line() -> None:
 def test_tokenize_rows_by_default_trains_every_reply(tokenizer) -> None:
     (row,), bad = tokenize_rows(tokenizer, [THREE_EXCHANGES], 512)
     assert bad == []
-    assert trained(tokenizer, row) == [
+    assert trained_text(tokenizer, row) == [
         "um 35?<|end|>",
         "7 take away 2 is 5<|end|>",
         "no. you cant<|end|>",
@@ -207,7 +183,7 @@ def test_a_long_row_leaves_out_its_oldest_exchanges_but_keeps_the_system_prompt(
         text = tokenizer.decode(row.input_ids)
         assert text.startswith("<|begin|><|system|>\nYou are Maya.<|end|>")
         assert "what is 52 minus 27?" not in text
-        assert trained(tokenizer, row) == ["no. you cant<|end|>"]
+        assert trained_text(tokenizer, row) == ["no. you cant<|end|>"]
     assert whole.trimmed_exchanges == 0
 
 
@@ -250,7 +226,7 @@ def test_a_tokenizer_that_adds_its_own_bos_is_not_given_a_second_one(tmp_path: P
 
     from tests.tinymodel import BOS
 
-    _built_tokenizer().save_pretrained(tmp_path)
+    built_tokenizer().save_pretrained(tmp_path)
     adds_bos = PreTrainedTokenizerFast.from_pretrained(tmp_path)
     bos_id = adds_bos.convert_tokens_to_ids(BOS)
     adds_bos.backend_tokenizer.post_processor = TemplateProcessing(
@@ -259,7 +235,7 @@ def test_a_tokenizer_that_adds_its_own_bos_is_not_given_a_second_one(tmp_path: P
     assert adds_bos("hi")["input_ids"][0] == bos_id  # it does add one by default
     row = tokenize_row(adds_bos, ROW, 512)
     assert row.input_ids.count(bos_id) == 1 and row.input_ids[0] == bos_id
-    assert trained(adds_bos, row) == ["um 35?<|end|>"]
+    assert trained_text(adds_bos, row) == ["um 35?<|end|>"]
 
 
 def test_a_tokenizer_without_a_chat_template_is_refused_with_the_fix() -> None:

@@ -3,13 +3,12 @@ row checks, multi-reply masking and padding: exact texts and numbers, so a mutan
 
 from __future__ import annotations
 
-import functools
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.support.lora_rows import built_tokenizer, trained_text
 from trainers.openai_validate import (
     MIN_TRAINING_EXAMPLES,
     CostEstimate,
@@ -221,32 +220,9 @@ TWO_REPLIES = [
 ]
 
 
-@functools.cache
-def _built_tokenizer():
-    """Trained once per process (mutation runs fork workers that inherit it)."""
-    from tests.tinymodel import build_tokenizer
-
-    return build_tokenizer(Path(tempfile.mkdtemp(prefix="utta-tokenizer-")))
-
-
 @pytest.fixture
 def chat_tokenizer():
-    return _built_tokenizer()
-
-
-def trained_text(tokenizer, row) -> list[str]:
-    from trainers.lora_data import IGNORE_INDEX
-
-    runs: list[list[int]] = []
-    previous = False
-    for token, label in zip(row.input_ids, row.labels, strict=True):
-        if label != IGNORE_INDEX:
-            assert label == token
-            if not previous:
-                runs.append([])
-            runs[-1].append(token)
-        previous = label != IGNORE_INDEX
-    return [tokenizer.decode(run) for run in runs]
+    return built_tokenizer()
 
 
 def test_multi_reply_rows_train_on_the_last_reply_only_when_asked(chat_tokenizer) -> None:
