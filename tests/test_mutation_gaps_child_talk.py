@@ -16,11 +16,11 @@ from agent.child import think as thinking
 from agent.child.reader import read_question
 from agent.child.registry import RuleError, build_rule, check_persona, rule_names
 from agent.child.rules.base import Rule, RuleAnswer
-from agent.child.talk import Interest, Talk
+from agent.child.talk import Interest, Talk, first_person
 from agent.child.think import Answer, think
 from agent.child.voice import Voice
 from personas.loader import PersonaLibrary
-from personas.schema import Persona, RuleSpec
+from personas.schema import Persona, RuleSpec, WordsPerTurn
 
 PERSONAS = {p.id: p for p in PersonaLibrary().list()}
 MAYA, LEO, AVA = PERSONAS["maya"], PERSONAS["leo"], PERSONAS["ava"]
@@ -732,3 +732,173 @@ def test_greetings_goodbyes_names_jokes_and_breaks_are_answered_in_kind(
 @pytest.mark.parametrize("message", ["Good morning to you all", "Have a good day, see you at 3"])
 def test_a_longer_greeting_or_a_goodbye_with_a_number_is_left_to_the_lesson(message):
     assert Talk(MAYA, Voice.of(MAYA)).reply(message, "ok", []) is None
+
+
+# --- telling the child's life from the lesson (Talk.is_personal, interest_for) ----------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "message"),
+    [
+        (MAYA, "Do you have 5 apples?"),  # a number makes it a problem, "do you have" or not
+        (LEO, "What happens if you kick a soccer ball?"),  # a lesson prompt naming his soccer
+        (MAYA, "What happens if you ride your pony fast?"),
+        (LEO, "Have you ever seen the sun set?"),  # his misconception's own word (sun)
+        (LEO, "Do you like the SUN?"),
+        (MAYA, "What does it sound like to you?"),  # a simile is no liking
+        (MAYA, "Is the sky blue?"),  # no "you" and nothing of hers named
+        (MAYA, "is theo nice"),  # names her brother, but is no question
+    ],
+)
+def test_lesson_questions_that_say_you_are_left_to_the_lesson(persona, message):
+    talk = Talk(persona, Voice.of(persona))
+    assert not talk.is_personal(message)
+    assert talk.reply(message, "ok", []) is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "message", "said"),
+    [
+        (MAYA, "Is theo nice?", "yes!! my little brother theo"),  # names her brother, no "you"
+        (MAYA, "is your pony nice?", "yes!! i ride pepper"),  # names her pony, no liking word
+        (MAYA, "Can you skate?", "no"),  # about what she does: a plain no
+        (AVA, "Have you ever seen a rainbow?", "no"),
+        (LEO, "What do you want to be when you grow up?", "(um )?idk"),  # not the plants' growing
+        (LEO, "What do you think about football?", "i play on the tigers"),  # near soccer
+        (LEO, "your ball?", "i play on the tigers"),  # by meaning alone, close enough
+        (AVA, "what is your cat like", "my cat socks!"),
+    ],
+)
+def test_questions_about_the_childs_own_life_get_its_own_answer(persona, message, said):
+    talk = Talk(persona, Voice.of(persona))
+    assert talk.is_personal(message)
+    assert re.fullmatch(said, talk.reply(message, "ok", [])), said
+
+
+@pytest.mark.parametrize(
+    ("persona", "message"),
+    [
+        (MAYA, "Do you like dinosaurs?"),  # horses lie near dinosaurs, but she has none
+        (MAYA, "Do you like cats?"),
+        (AVA, "Do you like puppies?"),  # her cat is no puppy
+    ],
+)
+def test_a_question_naming_another_thing_is_not_about_a_near_interest(persona, message):
+    said = _asked_again_and_again(persona, message, times=2)
+    assert all(re.fullmatch(r"(um )?no", line) for line in said), said
+
+
+def test_a_thing_close_to_an_interest_is_answered_from_it():
+    """Football is soccer to Leo; ponies are Maya's horses."""
+    assert _asked_again_and_again(LEO, "Do you like football?", times=1) == [
+        "ya!! i play on the tigers"
+    ]
+    assert _asked_again_and_again(MAYA, "do you like ponies", times=1) == ["yes!! i ride pepper"]
+
+
+@pytest.mark.parametrize(("grade", "said"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th")])
+def test_asked_its_grade_the_child_says_its_own(grade, said):
+    persona = MAYA.model_copy(update={"grade": grade})
+    assert _asked_again_and_again(persona, "What grade are you in?", times=2) == [
+        said,
+        f"{said} grade",
+    ]
+
+
+def test_the_personas_own_feeling_line_is_said_first_then_its_moods_lines():
+    talk = Talk(MAYA, Voice.of(MAYA))
+    said: list[str] = []
+    for _ in range(3):
+        said.append(talk.reply("How are you feeling?", "ok", said, feeling="im nervus"))
+    assert said == ["im nervus", "good", "im ok"], said
+
+
+def test_the_personas_own_line_answers_what_no_interest_does():
+    talk = Talk(MAYA, Voice.of(MAYA))
+    assert talk.reply("What food do you eat?", "ok", [], example="pizza i think") == (
+        "pizza i think"
+    )
+    # a yes/no question takes the persona's line only when it is a yes or no
+    assert talk.reply("Do you eat snacks?", "ok", [], example="pizza") in ("no", "um no")
+    assert talk.reply("Do you eat snacks?", "ok", [], example="yes pizza") == "yes pizza"
+
+
+# --- how the voice is read from the persona file (Voice.of) -----------------------------------
+
+
+def _speech(persona: Persona, **update) -> Persona:
+    return persona.model_copy(update={"speech": persona.speech.model_copy(update=update)})
+
+
+def test_the_voice_reads_openers_question_marks_fillers_and_spelling_from_the_persona():
+    persona = _speech(
+        MAYA,
+        verbal_habits=[
+            'starts with "well" or "ok" or "sorry" or "i know this one for sure"',
+            "begins with “hmm”",
+            'opens with "like"',
+            'says "yay" a lot',  # not about how it starts
+        ],
+        spelling_habits=["No Capital letters", "drops apostrophes", "writes becuz"],
+        favourite_words=["OK", "um", "Yes", "cool", "idk", "no", "whoa"],
+        words_per_turn=WordsPerTurn(min=1, typical=3, max=9),
+    )
+    voice = Voice.of(persona)
+    assert voice.openers == ("well", "hmm", "like")
+    assert not voice.question_mark and voice.fillers == ("cool", "whoa")
+    assert (voice.max_words, voice.typical_words) == (9, 3)
+    assert voice.spell("Because I'm Here") == "becuz im here"
+    plain = Voice.of(_speech(persona, spelling_habits=[], verbal_habits=[]))
+    assert plain.openers == ("um",) and plain.spell("Because I'm") == "Because I'm"
+
+
+@pytest.mark.parametrize(
+    "habit", ["ends guesses with a question mark", 'guesses like "6?"', "asks (like this?)"]
+)
+def test_a_persona_that_guesses_with_a_question_mark_ends_unsure_answers_with_one(habit):
+    voice = Voice.of(_speech(LEO, verbal_habits=[habit]))
+    assert voice.question_mark
+    held = _answer("43", "i took 3 from 6", held=True, misconception="smaller-from-larger")
+    said = [voice.say(held, [])]
+    said.append(voice.say(held, said))
+    assert said == ["43", "um 43?"], said
+
+
+# --- the child's words for its interests (first_person, Interest.parse) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("she has a dog", "i have a dog"),
+        ("he watches tv", "i watch tv"),
+        ("she flies kites", "i fly kites"),
+        ("she fixes bikes and misses him", "i fix bikes and misses him"),
+        ("she is on the team", "im on the team"),
+        ("she goes home", "i go home"),
+        ("he does karate", "i do karate"),
+        ("she hugs herself", "i hug myself"),
+        ("the ball is hers", "the ball is mine"),
+        ("she rides a pony named pepper", "i ride pepper"),
+        ("he plays with the dog called rex", "i play with rex"),
+        ("his favourite is spinosaurus", "my favourite is spinosaurus"),
+        ("she kisses her mom", "i kiss my mom"),
+        ("she dress up", "i dress up"),
+    ],
+)
+def test_what_the_persona_file_says_of_the_child_it_says_of_itself(text, said):
+    assert first_person(text) == said
+
+
+@pytest.mark.parametrize(
+    ("interest", "question"),
+    [
+        ("ponies", "do you like pony rides?"),
+        ("bunnies", "do you have a bunny?"),
+        ("cats", "is your cat nice?"),
+        ("bus rides", "do you like the bus?"),
+    ],
+)
+def test_a_plural_interest_answers_a_question_about_one(interest, question):
+    persona = AVA.model_copy(update={"interests": [interest]})
+    assert _asked_again_and_again(persona, question, times=1) == [f"yes!! {interest}"]
