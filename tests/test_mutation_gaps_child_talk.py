@@ -507,24 +507,25 @@ def _asked_again_and_again(persona: Persona, message: str, mood: str = "ok", tim
     "persona", TALKERS, ids=lambda p: p.id + str(len(p.speech.spelling_habits))
 )
 @pytest.mark.parametrize(
-    ("mood", "message", "pattern", "distinct"),
+    ("mood", "message", "ways", "settle"),
     [
-        ("frustrated", "Are you okay?", r"(no )?its hard|kinda|not really|sad", 5),
-        ("bored", "How are you?", r"(im |kinda )?bored|can we stop", 4),
-        ("ok", "You look sad.", r"(no )?im ok", 2),
-        ("happy", "How are you?", r"(im )?good|happy", 3),
-        ("ok", "How are you?", r"good|im ok", 2),
+        (
+            "frustrated",
+            "Are you okay?",
+            {"its hard", "no its hard", "kinda", "not really", "sad"},
+            "ok",
+        ),
+        ("bored", "How are you?", {"bored", "im bored", "kinda bored", "can we stop"}, "ok"),
+        ("ok", "You look sad.", {"no im ok", "im ok", "no", "im fine"}, "no"),
+        ("happy", "How are you?", {"good", "im good", "happy", "im ok", "ok", "fine"}, "ok"),
+        ("ok", "How are you?", {"good", "im ok", "ok", "fine"}, "ok"),
     ],
 )
-def test_asked_how_it_feels_the_child_answers_by_its_mood(
-    persona, mood, message, pattern, distinct
-):
-    said = _asked_again_and_again(persona, message, mood)
-    first = said[:distinct]
-    assert len(set(first)) == distinct, said
-    assert all(re.fullmatch(pattern, line) for line in first), said
-    assert ("happy" in said) == (mood == "happy"), said
-    assert said[-1] in ("ok", "no"), said  # then it just goes along
+def test_asked_how_it_feels_the_child_answers_by_its_mood(persona, mood, message, ways, settle):
+    """Every way its mood gives is said once, then the child just goes along."""
+    said = _asked_again_and_again(persona, message, mood, times=len(ways) + 2)
+    assert set(said[: len(ways)]) == ways, said
+    assert said[len(ways) :] == [settle, settle], said
 
 
 @pytest.mark.parametrize("persona", [MAYA, LEO, AVA])
@@ -562,6 +563,7 @@ def test_out_of_character_attempts_get_seven_puzzled_answers_in_character(person
     assert len(set(said[:7])) == 7, said
     assert all(re.fullmatch(puzzled, line.lower()) and line for line in said[:7]), said
     assert all(line == line.lower() or persona.name in line for line in said), said
+    assert said[7] == "ok"  # then it goes along
 
 
 @pytest.mark.parametrize(
@@ -671,12 +673,15 @@ def test_a_held_wrong_idea_is_said_plainly_and_a_guess_ends_unsure():
     assert "oh oh 43" in leo and not any("?" in line for line in leo), leo
 
 
-def test_going_along_says_ok_but_not_in_a_loop():
-    voice = Voice.of(MAYA)
+@pytest.mark.parametrize("persona", [MAYA, _plain(LEO)], ids=["maya", "plain-leo"])
+def test_going_along_says_ok_but_not_in_a_loop(persona):
+    voice = Voice.of(persona)
     said: list[str] = []
-    for _ in range(3):
+    for _ in range(8):
         said.append(voice.acknowledge(said))
-    assert said == ["ok", "um ok", "ok i did it"]  # going along, but not in a loop
+    opener = "um" if persona.id == "maya" else "oh oh"
+    ways = ["ok", f"{opener} ok", "ok i did it", "ok. now what", "ok i get it", "hmm"]
+    assert said == [*ways, "ok", "ok"]  # every way of going along, then a plain ok
 
 
 def test_a_sum_the_subtraction_bug_passes_over_goes_to_the_next_misconception(monkeypatch):
@@ -713,7 +718,7 @@ def test_a_sum_the_subtraction_bug_passes_over_goes_to_the_next_misconception(mo
         ("hahaha", r"haha|hehe|lol|:\)", 4),
         ("Knock knock", r"who ?i?s there\?", 2),
         ("Tell me a joke", r"knock knock|idk any|haha ok", 3),
-        ("Do you want to take a break?", r"(yes|ya) pls|(yes|ya)!!", 1),
+        ("Do you want to take a break?", r"(yes|ya) pls|(yes|ya)!!|ok!|yay", 4),
     ],
 )
 def test_greetings_goodbyes_names_jokes_and_breaks_are_answered_in_kind(
@@ -902,3 +907,60 @@ def test_what_the_persona_file_says_of_the_child_it_says_of_itself(text, said):
 def test_a_plural_interest_answers_a_question_about_one(interest, question):
     persona = AVA.model_copy(update={"interests": [interest]})
     assert _asked_again_and_again(persona, question, times=1) == [f"yes!! {interest}"]
+
+
+_IDK = {"idk", "wat?", "um idk", "i dont know", "idk thats hard", "i dont know that one", "no idea"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "ways"),
+    [
+        (_answer(None), _IDK),
+        (_answer("43", mode="guess"), {"um 43?", "43?", "43 i think", "maybe 43?"}),
+        (_answer("true", "its the same"), {"true its the same", "true", "um true"}),
+        (
+            _answer("yes its fine it has dirt"),
+            {"yes its fine it has dirt", "um yes its fine it has dirt"},
+        ),
+        (
+            _answer("43", "i took 3 from 6", held=True, misconception="smaller-from-larger"),
+            {"43", "um 43?", "its 43", "i think 43", "43 i said", "still 43"},
+        ),
+        (_answer("43", "i added"), {"43", "um 43", "its 43", "43. i added", "oh 43", "i think 43"}),
+        (
+            _answer("the rock", "its heavier", mode="explain"),
+            {
+                "its heavier",
+                "because its heavier",
+                "its heavier. so the rock",
+                "i did its heavier",
+                "the rock because its heavier",
+                "um its heavier",
+            },
+        ),
+        (
+            _answer("25", "i traded a ten", mode="realize"),
+            {"oh 25", "ohh its 25", "wait 25!", "oh. i traded a ten", "oh so its 25"},
+        ),
+    ],
+)
+def test_every_way_of_saying_an_answer_comes_once_before_a_plain_idk(answer, ways):
+    """Maya typing with capitals (so each line shows as made): every way that fits her words
+    per turn, none twice, then "idk" rather than a loop."""
+    said = _all_ways(_plain(MAYA), answer, times=len(ways) + 2)
+    assert set(said[: len(ways)]) == ways, said
+    assert said[len(ways) :] == ["idk", "idk"], said
+
+
+def test_a_persona_with_favourite_words_also_says_them_with_the_answer():
+    """Leo's "ya", "duh", "whoa" and "cool" go before the answer and after his first two ways
+    of saying it; the bare "idk" and "no" may come again."""
+    fillers = ("ya", "duh", "whoa", "cool")
+    said = _all_ways(LEO, _answer(None), times=16)
+    expected = _IDK - {"um idk"} | {"oh oh idk"}
+    expected |= {f"{line} {word}" for line in ("idk", "wat?") for word in fillers}
+    assert set(said[:15]) == expected and said[15] == "idk", said
+    said = _all_ways(LEO, _answer("no", "it floats"), times=16)
+    assert {"no it floats", "no", "oh oh no", "duh no", "no it floats cool", "no whoa"} <= set(
+        said
+    ) and said[15] == "no", said
