@@ -964,3 +964,35 @@ def test_a_persona_with_favourite_words_also_says_them_with_the_answer():
     assert {"no it floats", "no", "oh oh no", "duh no", "no it floats cool", "no whoa"} <= set(
         said
     ) and said[15] == "no", said
+
+
+_DANGLING_WORDS = {"a", "an", "the", "and", "or", "to", "of", "in", "on", "at", "with", "my"}
+
+
+@pytest.mark.parametrize("most", range(1, 8))
+def test_a_reply_cut_to_the_personas_length_never_ends_mid_phrase(most):
+    """Cut to the persona's words per turn, the child still says something, and (past one word)
+    never stops on "the", "on", "a" or "and"."""
+    persona = _speech(
+        MAYA.model_copy(
+            update={
+                "interests": [
+                    "riding (she rides a big pony on the farm)",
+                    "swimming (she is on the dolphins team)",
+                    "walks (her mom and her dog)",
+                ]
+            }
+        ),
+        words_per_turn=WordsPerTurn(min=1, typical=1, max=most),
+    )
+    for message in (
+        "Do you go riding?",
+        "Tell me about your swimming",
+        "Do you like walks?",
+        "Tell me about your walks",
+    ):
+        said = _asked_again_and_again(persona, message, times=3)
+        for line in said:
+            words = line.split()
+            assert 1 <= len(words) <= most, (message, said)
+            assert len(words) == 1 or words[-1] not in _DANGLING_WORDS, (message, said)
