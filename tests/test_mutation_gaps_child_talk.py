@@ -996,3 +996,29 @@ def test_a_reply_cut_to_the_personas_length_never_ends_mid_phrase(most):
             words = line.split()
             assert 1 <= len(words) <= most, (message, said)
             assert len(words) == 1 or words[-1] not in _DANGLING_WORDS, (message, said)
+
+
+def test_different_questions_start_on_different_ones_of_the_most_typical_ways():
+    """The first thing said to a question is one of its three most typical ways, and across
+    questions all three come up: the child does not answer everything the same way."""
+    voice = Voice.of(_plain(MAYA))
+    questions = [f"What is {n} x {n + 3}?" for n in range(2, 40)]
+    firsts = {voice.say(_answer(None, question=q), []) for q in questions}
+    assert firsts == {"idk", "wat?", "um idk"}
+    firsts = {voice.say(_answer("true", "its the same", question=q), []) for q in questions}
+    assert firsts == {"true its the same", "true", "um true"}
+
+
+def test_different_messages_start_on_either_of_the_first_two_lines():
+    talk = Talk(_plain(MAYA), Voice.of(_plain(MAYA)))
+    firsts = {talk.reply(f"Do you like {thing}?", "ok", []) for thing in _THINGS}
+    assert firsts == {"no", "um no"}
+    firsts = {talk.reply(f"How are you, {name}?", "ok", []) for name in _NAMES}
+    assert firsts == {"good", "im ok"}
+    # the persona's own feeling line always comes first
+    said = {talk.reply(f"How are you, {n}?", "ok", [], feeling="im nervus") for n in _NAMES}
+    assert said == {"im nervus"}
+
+
+_THINGS = "broccoli spinach homework tests chores mud rain carrots onions snow".split()
+_NAMES = "maya friend kiddo buddy today there pal sweetie again now".split()
