@@ -1022,3 +1022,124 @@ def test_different_messages_start_on_either_of_the_first_two_lines():
 
 _THINGS = "broccoli spinach homework tests chores mud rain carrots onions snow".split()
 _NAMES = "maya friend kiddo buddy today there pal sweetie again now".split()
+
+
+# --- more of the voice read from the persona, and talk said every way -------------------------
+
+
+def test_the_personas_own_line_is_not_said_twice_in_a_row():
+    talk = Talk(MAYA, Voice.of(MAYA))
+    again = talk.reply("What food do you eat?", "ok", ["pizza i think"], example="pizza i think")
+    assert again == "ok"
+
+
+def test_openers_are_short_phrases_in_either_kind_of_quotes():
+    persona = _speech(
+        LEO, verbal_habits=['starts with “oh my gosh” or "wait wait wait wait"', "begins with “so”"]
+    )
+    assert Voice.of(persona).openers == ("oh my gosh", "so")
+
+
+def test_a_persona_that_drops_apostrophes_drops_curly_ones_too():
+    voice = Voice.of(MAYA)
+    assert voice.spell("I\u2019m here because it\u2019s fun") == "im here becuz its fun"
+    assert Voice.of(_plain(MAYA)).spell("because it\u2019s") == "because it\u2019s"
+
+
+@pytest.mark.parametrize(
+    ("answer", "ways", "settle"),
+    [
+        (_answer("yes", "it has dirt"), {"yes it has dirt", "yes", "um yes"}, "yes"),
+        (
+            _answer("false", "its not the same"),
+            {"false its not the same", "false", "um false"},
+            "idk",
+        ),
+        (_answer("no its not fine"), {"no its not fine", "um no its not fine"}, "idk"),
+        (  # a misconception the child has learned out of: said plainly, not unsure
+            _answer("43", "i took 3 from 6", misconception="smaller-from-larger"),
+            {"43", "um 43", "its 43", "oh 43", "i think 43"},
+            "idk",
+        ),
+    ],
+)
+def test_yes_no_answers_and_learned_ideas_are_said_every_way(answer, ways, settle):
+    said = _all_ways(_plain(MAYA), answer, times=len(ways) + 2)
+    assert set(said[: len(ways)]) == ways, said
+    assert said[len(ways) :] == [settle, settle], said
+
+
+@pytest.mark.parametrize(
+    ("interest", "question"),
+    [("ties", "do you have a tie?"), ("the night skies", "do you like the sky?")],
+)
+def test_a_short_plural_interest_answers_a_question_about_one(interest, question):
+    persona = AVA.model_copy(update={"interests": [interest]})
+    assert _asked_again_and_again(persona, question, times=1) == [f"yes!! {interest}"]
+
+
+@pytest.mark.parametrize(("word", "yes"), [("yeah", "yeah"), ("yep", "yep"), ("Yeah", "yeah")])
+def test_a_persona_says_yes_in_its_own_favourite_word(word, yes):
+    persona = _speech(MAYA, favourite_words=[word])
+    assert _asked_again_and_again(persona, "Are you okay?", times=2) == [f"{yes} im ok", yes]
+
+
+def test_a_persona_that_spells_wat_says_wat_and_one_that_does_not_says_what():
+    wat = _speech(AVA, spelling_habits=["No Capitals", "says wat"])
+    assert _asked_again_and_again(wat, "Are you an AI?", times=4)[3] == "wat?"
+    what = _speech(AVA, spelling_habits=["no capitals"])
+    assert "what?" in _asked_again_and_again(what, "Are you an AI?", times=4)
+
+
+def test_an_interest_with_more_than_one_comma_is_named_by_its_first_part():
+    persona = MAYA.model_copy(update={"interests": ["drawing, mostly horses, some cats"]})
+    assert _asked_again_and_again(persona, "Do you like to draw?", times=1) == ["yes!! drawing"]
+
+
+def test_more_small_talk_said_every_way_in_the_childs_words():
+    leo = _plain(LEO)
+    assert _asked_again_and_again(leo, "hello there my friend", times=5) == [
+        "hi!",
+        "hello",
+        "hey",
+        "hi ya",
+        "ok",
+    ]
+    joke = _asked_again_and_again(leo, "Do you know a joke?", times=5)
+    assert set(joke[:4]) == {"ya!", "knock knock", "ok", "haha"} and joke[4] == "ok", joke
+    assert _asked_again_and_again(leo, "Are you okay?", times=5) == [
+        "ya im ok",
+        "ya",
+        "im ok",
+        "ok",
+        "ok",
+    ]
+    assert _asked_again_and_again(leo, "Do you like ice cream?", times=3) == ["ya!", "yes", "yes"]
+    maya = _plain(MAYA)
+    talk = Talk(maya, Voice.of(maya))
+    assert {talk.reply(f"How are you, {n}?", "happy", []) for n in _NAMES} == {"good", "good!"}
+    nothing = _plain(MAYA.model_copy(update={"interests": []}))
+    said = _asked_again_and_again(nothing, "What do you do after school?", times=4)
+    assert set(said[:3]) == {"idk", "um idk", "i dont know"} and said[3] == "idk", said
+    said = _asked_again_and_again(maya, "What is your favourite color?", times=5)
+    assert said[0] == "idk i like horses" and said[4] == "idk", said
+    assert set(said[1:4]) == {"idk", "um idk", "i dont know"}, said
+    for question in ("What do you like to do with cats?", "Where do you go after school?"):
+        said = _asked_again_and_again(maya, question, times=4)  # not its horses
+        assert set(said[:3]) == {"idk", "um idk", "i dont know"} and said[3] == "idk", said
+
+
+def test_a_teaching_message_is_answered_only_when_it_is_plainly_about_the_child():
+    talk = Talk(MAYA, Voice.of(MAYA))
+    assert talk.reply("What is your favourite animal?", "ok", [], teaching=True) is not None
+    assert talk.reply("Do you ride?", "ok", [], teaching=True) is None
+    assert talk.reply("Do you ride?", "ok", []) is not None
+
+
+@pytest.mark.parametrize(("grade", "said"), [(1, "1st"), (3, "3rd"), (5, "5th")])
+def test_a_persona_typing_capitals_says_its_grade_in_small_letters(grade, said):
+    persona = _plain(MAYA).model_copy(update={"grade": grade})
+    assert _asked_again_and_again(persona, "What grade are you in?", times=2) == [
+        said,
+        f"{said} grade",
+    ]
