@@ -1085,7 +1085,7 @@ def test_a_persona_says_yes_in_its_own_favourite_word(word, yes):
 
 
 def test_a_persona_that_spells_wat_says_wat_and_one_that_does_not_says_what():
-    wat = _speech(AVA, spelling_habits=["No Capitals", "says wat"])
+    wat = _speech(AVA, spelling_habits=["says wat", "No Capitals"])
     assert _asked_again_and_again(wat, "Are you an AI?", times=4)[3] == "wat?"
     what = _speech(AVA, spelling_habits=["no capitals"])
     assert "what?" in _asked_again_and_again(what, "Are you an AI?", times=4)
