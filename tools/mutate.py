@@ -47,6 +47,7 @@ CHILD_TESTS = (
     "tests/test_child_sessions.py",
     "tests/test_properties_reader.py",
     "tests/test_mutation_gaps_child.py",
+    "tests/test_mutation_gaps_child_think.py",
     "tests/test_mutation_gaps_child_talk.py",
 )
 
